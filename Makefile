@@ -1,0 +1,36 @@
+# KlinikDesa — the commands a newcomer needs. See README.md.
+BUILD_DIR ?= build
+BUILD_TYPE ?= RelWithDebInfo
+JOBS ?= $(shell nproc)
+CTEST_JOBS ?= 3
+CMAKE_FLAGS ?=
+
+.PHONY: all deps configure build test run clean format sanitize
+
+all: build
+
+deps:
+	@bash tools/dev/deps.sh
+
+$(BUILD_DIR)/build.ninja:
+	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_FLAGS)
+
+configure: $(BUILD_DIR)/build.ninja
+
+build: deps configure
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+test: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(CTEST_JOBS) --timeout 600
+
+run: build
+	bash tools/dev/run.sh $(BUILD_DIR) $(RUN_ARGS)
+
+sanitize:
+	$(MAKE) test BUILD_DIR=build-sanitize CMAKE_FLAGS=-DKLINIK_SANITIZE=ON
+
+format:
+	git ls-files '*.cc' '*.cpp' '*.h' | xargs clang-format -i
+
+clean:
+	rm -rf $(BUILD_DIR)

@@ -1,0 +1,102 @@
+// Transactional outbox and inbox (ARCHITECTURE.md, "Processing guarantees").
+//
+// A handler never talks to Kafka: it writes its facts with an OutboxWriter inside the same
+// database transaction as its state change, and the consumed event's ce_id goes into the inbox
+// in that transaction too. The OutboxRelay publishes committed rows in order with the idempotent
+// producer and marks them sent on the delivery report. A crash between send and mark re-sends the
+// same ce_id, which the next consumer's inbox drops.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "klinik/cloudevents.h"
+#include "klinik/kafka.h"
+#include "klinik/storage.h"
+
+namespace google::protobuf {
+class MessageLite;
+}
+
+namespace klinik {
+
+class Metrics;
+
+// The platform's own tables: klinik_outbox and klinik_inbox.
+const std::vector<Migration>& PlatformMigrations();
+
+namespace inbox {
+// True when `event_id` was already processed by `consumer` (skip it).
+bool Seen(Transaction& tx, std::string_view consumer, std::string_view event_id);
+void Record(Transaction& tx, std::string_view consumer, std::string_view event_id);
+}  // namespace inbox
+
+// Writes outgoing messages into klinik_outbox within the caller's transaction.
+class OutboxWriter {
+ public:
+  // `source` becomes ce_source; `parent_traceparent` continues the consumed event's trace.
+  OutboxWriter(Transaction& tx, std::string source, std::string parent_traceparent = {});
+
+  // Publishes a protobuf fact with fresh CloudEvents headers; returns its ce_id.
+  std::string Publish(std::string_view topic, std::string_view key, std::string_view ce_type,
+                      std::string_view subject, const google::protobuf::MessageLite& payload);
+  // Publishes a message whose headers the caller built (dead letters keep the original's).
+  void PublishRaw(const OutgoingMessage& message);
+
+  [[nodiscard]] int count() const { return count_; }
+  [[nodiscard]] Transaction& tx() { return tx_; }
+
+ private:
+  Transaction& tx_;
+  std::string source_;
+  std::string parent_traceparent_;
+  int count_ = 0;
+};
+
+struct OutboxRelayOptions {
+  std::string service;                               // names the relay's lock and metrics
+  size_t batch_size = 500;                           // rows published per round
+  std::chrono::milliseconds idle_interval{200};      // poll when nobody calls Wake()
+  std::chrono::milliseconds retry_interval{1000};    // after a failed round
+  std::chrono::milliseconds send_timeout{30000};     // wait for delivery reports
+  std::chrono::hours retention{24};                  // sent rows kept for inspection
+};
+
+class OutboxRelay {
+ public:
+  OutboxRelay(Database& db, Producer& producer, Metrics* metrics, OutboxRelayOptions options);
+  ~OutboxRelay();
+
+  void Start();
+  // Something was committed: publish it now rather than at the next poll.
+  void Wake();
+  // Publishes what is left (until the backlog is empty or `drain` passes), then stops.
+  void Stop(std::chrono::milliseconds drain);
+
+  // One round: publishes up to batch_size unsent rows; returns how many were marked sent, or
+  // -1 when the round failed (nothing marked that was not delivered).
+  int PublishOnce();
+  // Unsent rows (the klinik_outbox_backlog gauge).
+  int64_t Backlog();
+
+ private:
+  void Loop();
+
+  Database& db_;
+  Producer& producer_;
+  Metrics* metrics_;
+  OutboxRelayOptions options_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool woken_ = false;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+  std::chrono::steady_clock::time_point next_prune_{};
+};
+
+}  // namespace klinik

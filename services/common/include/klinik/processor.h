@@ -1,0 +1,122 @@
+// The one consume loop every service uses (ARCHITECTURE.md, "Processing guarantees"):
+//   1. poll a batch with manual offsets;
+//   2. per message, ONE transaction: inbox check on ce_id -> handler (state + outbox) -> inbox;
+//   3. commit offsets once the batch's transactions have committed;
+//   4. the OutboxRelay publishes.
+// Outcomes: a message that cannot be decoded or breaks the contract becomes a dead letter (with
+// origin topic, partition, offset, service and error headers) and the loop moves on; a transient
+// failure (database down, a gRPC dependency down) rolls back, pauses that partition, rewinds it
+// and retries with backoff, without committing, while the service reports not-ready.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "klinik/cloudevents.h"
+#include "klinik/kafka.h"
+#include "klinik/outbox.h"
+#include "klinik/storage.h"
+
+namespace klinik {
+
+class Metrics;
+
+struct InboundEvent {
+  const ConsumedMessage& message;
+  const CloudEvent& ce;
+};
+
+// What a handler made of one event. Exactly one of these per call.
+class [[nodiscard]] HandleResult {
+ public:
+  enum class Kind {
+    kApplied,     // state changed and/or facts written
+    kRejected,    // valid message, refused by the domain; a rejection fact was written
+    kIgnored,     // not for this service (e.g. an event kind it does not react to)
+    kDeadLetter,  // undecodable or contract-violating: park it in klinik.deadletter.v1
+    kRetry,       // transient: roll back and try again later
+  };
+  static HandleResult Applied() { return HandleResult(Kind::kApplied, {}); }
+  static HandleResult Rejected(std::string reason) { return HandleResult(Kind::kRejected, std::move(reason)); }
+  static HandleResult Ignored() { return HandleResult(Kind::kIgnored, {}); }
+  static HandleResult DeadLetter(std::string error) { return HandleResult(Kind::kDeadLetter, std::move(error)); }
+  static HandleResult Retry(std::string why) { return HandleResult(Kind::kRetry, std::move(why)); }
+
+  [[nodiscard]] Kind kind() const { return kind_; }
+  [[nodiscard]] const std::string& detail() const { return detail_; }
+
+ private:
+  HandleResult(Kind kind, std::string detail) : kind_(kind), detail_(std::move(detail)) {}
+  Kind kind_;
+  std::string detail_;
+};
+
+class EventHandler {
+ public:
+  virtual ~EventHandler() = default;
+  // Runs inside the event's transaction; write state through `outbox.tx()` and facts through
+  // `outbox`. Must not talk to Kafka. May throw StorageError (treated as transient).
+  virtual HandleResult Handle(const InboundEvent& event, OutboxWriter& outbox) = 0;
+};
+
+struct ProcessorOptions {
+  std::string service;           // dead-letter header and ce_source
+  std::string group_id;          // consumer group; also the inbox's consumer name
+  std::vector<std::string> topics;
+  size_t batch_size = 500;
+  std::chrono::milliseconds poll_timeout{100};
+  std::chrono::milliseconds retry_initial{200};
+  std::chrono::milliseconds retry_max{30000};
+  // Test hook: SIGKILL the process after this many committed transactions, before the offset
+  // commit (KLINIK_TEST_CRASH_AFTER_COMMITS). 0 = never.
+  int64_t crash_after_commits = 0;
+};
+
+class EventProcessor : public RebalanceListener {
+ public:
+  EventProcessor(ProcessorOptions options, const KafkaSettings& kafka, Database& db, EventHandler& handler,
+                 Metrics* metrics, std::function<void()> on_committed);
+  ~EventProcessor() override;
+
+  // Runs until Stop(); the last batch finishes and its offsets are committed.
+  void Run();
+  void Stop() { stop_ = true; }
+  // False while a partition waits for a transient failure to clear.
+  [[nodiscard]] bool Healthy() const { return retrying_partitions_.load() == 0; }
+
+  void OnAssigned(const std::vector<TopicPartition>& partitions) override;
+  void OnRevoked(const std::vector<TopicPartition>& partitions) override;
+
+ private:
+  enum class Outcome { kApplied, kRejected, kIgnored, kDuplicate, kDeadLetter, kRetry };
+  Outcome ProcessOne(const ConsumedMessage& m);
+  void WriteDeadLetter(OutboxWriter& out, const ConsumedMessage& m, const std::string& error);
+  void ScheduleRetry(const TopicPartition& tp, int64_t offset, const std::string& why);
+  void ResumeDue();
+
+  struct RetryState {
+    int attempts = 0;
+    int64_t offset = 0;
+    std::chrono::steady_clock::time_point resume_at;
+  };
+
+  ProcessorOptions options_;
+  Database& db_;
+  EventHandler& handler_;
+  Metrics* metrics_;
+  std::function<void()> on_committed_;
+  std::unique_ptr<Consumer> consumer_;
+  std::atomic<bool> stop_{false};
+  std::map<TopicPartition, RetryState> retries_;  // paused partitions
+  std::map<TopicPartition, int> attempts_;        // consecutive failures, kept across resume
+  std::atomic<int> retrying_partitions_{0};
+  int64_t committed_transactions_ = 0;
+};
+
+}  // namespace klinik

@@ -1,0 +1,46 @@
+// Time and identifier helpers shared by every service: RFC 3339 UTC timestamps (the form
+// CloudEvents and SatuSehat require), calendar dates, and random UUIDs.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace klinik {
+
+using Clock = std::chrono::system_clock;
+using TimePoint = Clock::time_point;
+
+// "2025-07-21T01:30:00Z" (or with ".123" milliseconds); always UTC.
+std::string FormatRfc3339(TimePoint t, bool millis = false);
+// "2025-07-21T01:30:00+00:00": SatuSehat's form, UTC with an explicit offset.
+std::string FormatFhirDateTime(TimePoint t);
+// Accepts "Z" or "+hh:mm"/"-hh:mm" offsets and optional fractional seconds.
+std::optional<TimePoint> ParseRfc3339(std::string_view text);
+
+// A calendar date without a time zone (birth dates, expiry dates).
+struct CivilDate {
+  int year = 0;
+  unsigned month = 0;
+  unsigned day = 0;
+  auto operator<=>(const CivilDate&) const = default;
+};
+// Strict "YYYY-MM-DD" that names a real day (2024-02-29 yes, 2025-02-29 no).
+std::optional<CivilDate> ParseCivilDate(std::string_view text);
+std::string FormatCivilDate(const CivilDate& date);
+// The UTC calendar date of an instant, and the number of days between two dates.
+CivilDate ToCivilDate(TimePoint t);
+int64_t DaysBetween(const CivilDate& from, const CivilDate& to);
+CivilDate AddDays(const CivilDate& date, int64_t days);
+TimePoint StartOfDay(const CivilDate& date);
+
+int64_t ToUnixMillis(TimePoint t);
+TimePoint FromUnixMillis(int64_t ms);
+
+// A random (version 4) UUID in canonical lower-case form.
+std::string NewUuid();
+bool IsUuid(std::string_view text);
+
+}  // namespace klinik

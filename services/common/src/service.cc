@@ -1,0 +1,222 @@
+#include "klinik/service.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+
+#include "klinik/log.h"
+#include "klinik/time_util.h"
+
+namespace klinik {
+namespace {
+
+std::atomic<bool> g_stop_requested{false};
+
+void BlockStopSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  // Every thread created after this inherits the mask; Run() waits for the signals itself.
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+}  // namespace
+
+ServiceRuntime::ServiceRuntime(std::string service, const Config& config)
+    : service_(std::move(service)), config_(config), metrics_(service_) {
+  BlockStopSignals();
+  log::SetService(service_);
+  try {
+    log::SetLevel(log::ParseLevel(config_.String("KLINIK_LOG_LEVEL", "info")));
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(std::string("KLINIK_LOG_LEVEL: ") + e.what());
+  }
+  grpc_address_ = config_.String("KLINIK_GRPC_ADDRESS", "0.0.0.0:50051");
+  http_address_ = config_.String("KLINIK_HTTP_ADDRESS", "0.0.0.0:9464");
+  ports_file_ = config_.String("KLINIK_PORTS_FILE", "");
+  shutdown_timeout_ = config_.Duration("KLINIK_SHUTDOWN_TIMEOUT", std::chrono::seconds(20));
+  processor_defaults_.service = service_;
+  processor_defaults_.group_id = config_.String("KLINIK_CONSUMER_GROUP", "klinik-" + service_);
+  processor_defaults_.batch_size = static_cast<size_t>(config_.Int("KLINIK_BATCH_SIZE", 500, 1, 100000));
+  processor_defaults_.poll_timeout = config_.Duration("KLINIK_POLL_TIMEOUT", std::chrono::milliseconds(100));
+  processor_defaults_.retry_initial = config_.Duration("KLINIK_RETRY_INITIAL", std::chrono::milliseconds(200));
+  processor_defaults_.retry_max = config_.Duration("KLINIK_RETRY_MAX", std::chrono::seconds(30));
+  processor_defaults_.crash_after_commits = config_.Int("KLINIK_TEST_CRASH_AFTER_COMMITS", 0, 0, INT64_MAX);
+  if (processor_defaults_.retry_initial.count() <= 0) {
+    throw ConfigError("KLINIK_RETRY_INITIAL: must be more than 0ms");
+  }
+  kafka_ = KafkaSettings::FromConfig(config_, service_);
+  db_ = Database::FromConfig(config_, "sqlite://" + service_ + ".db");
+  db_->Migrate("klinik_platform", PlatformMigrations());
+  producer_ = std::make_unique<Producer>(kafka_);
+  OutboxRelayOptions relay;
+  relay.service = service_;
+  relay.batch_size = static_cast<size_t>(config_.Int("KLINIK_OUTBOX_BATCH_SIZE", 500, 1, 100000));
+  relay_ = std::make_unique<OutboxRelay>(*db_, *producer_, &metrics_, relay);
+}
+
+ServiceRuntime::~ServiceRuntime() = default;
+
+void ServiceRuntime::Migrate(std::string_view component, const std::vector<Migration>& migrations) {
+  db_->Migrate(component, migrations);
+}
+
+void ServiceRuntime::AddConsumer(std::vector<std::string> topics, std::shared_ptr<EventHandler> handler,
+                                 std::string group_suffix) {
+  ProcessorOptions options = processor_defaults_;
+  options.topics = std::move(topics);
+  options.group_id += group_suffix;
+  handlers_.push_back(handler);
+  processors_.push_back(std::make_unique<EventProcessor>(options, kafka_, *db_, *handler, &metrics_,
+                                                         [this] { relay_->Wake(); }));
+}
+
+void ServiceRuntime::AddGrpcService(std::shared_ptr<grpc::Service> service) {
+  grpc_services_.push_back(std::move(service));
+}
+
+void ServiceRuntime::AddPeriodic(std::string name, std::chrono::milliseconds interval, std::function<bool()> fn) {
+  periodic_.push_back({std::move(name), interval, std::move(fn)});
+}
+
+bool ServiceRuntime::Ready() const {
+  if (!started_ || stopping_) return false;
+  for (const auto& p : processors_) {
+    if (!p->Healthy()) return false;
+  }
+  return true;
+}
+
+void ServiceRuntime::RequestStop() {
+  g_stop_requested = true;
+  kill(getpid(), SIGTERM);
+}
+
+void ServiceRuntime::WritePortsFile() {
+  if (ports_file_.empty()) return;
+  std::string tmp = ports_file_ + ".tmp";
+  {
+    std::ofstream out(tmp);
+    out << "{\"grpc\": " << grpc_port() << ", \"http\": " << http_port() << "}\n";
+  }
+  std::rename(tmp.c_str(), ports_file_.c_str());
+}
+
+int ServiceRuntime::Run() {
+  http_ = std::make_unique<HttpEndpoint>(http_address_, metrics_, [this] { return Ready(); });
+  grpc_ = std::make_unique<GrpcServer>(grpc_address_, &metrics_);
+  for (const auto& s : grpc_services_) grpc_->AddService(s.get());
+  grpc_->Start();
+
+  relay_->Start();
+  for (auto& p : processors_) threads_.emplace_back([&p] { p->Run(); });
+  std::atomic<bool> periodic_stop{false};
+  std::mutex periodic_mutex;
+  std::condition_variable periodic_cv;
+  for (auto& task : periodic_) {
+    threads_.emplace_back([&, task] {
+      std::unique_lock lock(periodic_mutex);
+      while (!periodic_stop) {
+        lock.unlock();
+        try {
+          if (task.fn()) relay_->Wake();
+        } catch (const StorageError& e) {
+          log::Warn("periodic task failed; will retry", {{"task", task.name}, {"error", e.what()}});
+        } catch (const std::exception& e) {
+          log::Error("periodic task failed", {{"task", task.name}, {"error", e.what()}});
+        }
+        lock.lock();
+        periodic_cv.wait_for(lock, task.interval, [&] { return periodic_stop.load(); });
+      }
+    });
+  }
+  for (auto& fn : on_started_) fn();
+  started_ = true;
+  WritePortsFile();
+  log::Info("service started", {{"grpc_port", grpc_port()}, {"http_port", http_port()},
+                                {"database", db_->url_for_logs()}, {"group", processor_defaults_.group_id}});
+
+  // Keep grpc.health.v1 in step with /readyz until a stop signal arrives.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  bool last_ready = false;
+  for (;;) {
+    bool ready = Ready();
+    if (ready != last_ready) {
+      grpc_->SetServing(ready);
+      metrics_.SetReady(ready);
+      last_ready = ready;
+    }
+    timespec wait{0, 200'000'000};
+    int sig = sigtimedwait(&set, nullptr, &wait);
+    if (sig == SIGTERM || sig == SIGINT) break;
+  }
+
+  // Graceful stop, bounded: a watchdog ends the process if a step hangs.
+  auto started_stop = std::chrono::steady_clock::now();
+  stopping_ = true;
+  metrics_.SetReady(false);
+  grpc_->SetServing(false);
+  log::Info("stopping", {{"bound_ms", shutdown_timeout_.count()}});
+  std::thread watchdog([this] {
+    auto deadline = std::chrono::steady_clock::now() + shutdown_timeout_;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (!stopping_) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    log::Error("graceful stop exceeded its bound; exiting", {{"bound_ms", shutdown_timeout_.count()}});
+    std::_Exit(1);
+  });
+  for (auto& fn : on_stopping_) fn();
+  for (auto& p : processors_) p->Stop();
+  {
+    std::lock_guard lock(periodic_mutex);
+    periodic_stop = true;
+  }
+  periodic_cv.notify_all();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+  processors_.clear();  // closes consumers (leave the group promptly)
+  auto elapsed = std::chrono::steady_clock::now() - started_stop;
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(shutdown_timeout_ - elapsed);
+  relay_->Stop(std::max(left - std::chrono::milliseconds(1000), std::chrono::milliseconds(0)));
+  grpc_->Shutdown(std::chrono::milliseconds(1000));
+  http_.reset();
+  stopping_ = false;  // releases the watchdog
+  watchdog.join();
+  log::Info("stopped", {{"elapsed_ms", std::chrono::duration_cast<std::chrono::milliseconds>(
+                                            std::chrono::steady_clock::now() - started_stop).count()}});
+  return 0;
+}
+
+int RunService(int argc, char** argv, const std::string& service, const std::function<void(ServiceRuntime&)>& setup) {
+  try {
+    Config config = Config::FromProcess(argc, argv);
+    log::SetService(service);
+    ServiceRuntime runtime(service, config);
+    setup(runtime);
+    if (config.HelpRequested()) {
+      std::cout << service << " — configuration read (KLINIK_* variable or --flag):\n" << config.Describe();
+      return 0;
+    }
+    config.RejectUnknownFlags();
+    return runtime.Run();
+  } catch (const ConfigError& e) {
+    std::cerr << service << ": " << e.what() << std::endl;
+    return 2;
+  } catch (const StorageError& e) {
+    std::cerr << service << ": database: " << e.what() << std::endl;
+    return 1;
+  } catch (const KafkaError& e) {
+    std::cerr << service << ": kafka: " << e.what() << std::endl;
+    return 1;
+  }
+}
+
+}  // namespace klinik

@@ -1,0 +1,45 @@
+// A minimal service on the platform, for the platform's own tests: it counts each request_id
+// it consumes (state) and publishes one fact per event (outbox). Crash, redelivery and
+// dead-letter tests drive it as a separate process, exactly like a real service.
+//
+//   KLINIK_TALLY_INPUT   topic to consume (RegistrationIntake values)
+//   KLINIK_TALLY_OUTPUT  topic for the facts (PatientEvent values)
+#include "klinik/v1/registration.pb.h"
+#include "klinik/service.h"
+
+namespace {
+
+class TallyHandler final : public klinik::EventHandler {
+ public:
+  explicit TallyHandler(std::string output) : output_(std::move(output)) {}
+
+  klinik::HandleResult Handle(const klinik::InboundEvent& event, klinik::OutboxWriter& out) override {
+    klinik::v1::RegistrationIntake intake;
+    if (!intake.ParseFromString(event.message.value) || !intake.has_register_patient()) {
+      return klinik::HandleResult::DeadLetter("value is not a RegistrationIntake.register_patient");
+    }
+    const std::string& id = intake.register_patient().request_id();
+    auto& tx = out.tx();
+    tx.Execute("INSERT INTO tally (request_id, n) VALUES ($1, 1) "
+               "ON CONFLICT (request_id) DO UPDATE SET n = tally.n + 1",
+               {id});
+    klinik::v1::PatientEvent fact;
+    fact.mutable_registration_matched()->set_request_id(id);
+    out.Publish(output_, event.message.key, "id.klinik.patient.registration_matched.v1", id, fact);
+    return klinik::HandleResult::Applied();
+  }
+
+ private:
+  std::string output_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return klinik::RunService(argc, argv, "tally", [](klinik::ServiceRuntime& rt) {
+    rt.Migrate("tally", {{1, "tally", "CREATE TABLE tally (request_id TEXT PRIMARY KEY, n INTEGER NOT NULL)"}});
+    std::string input = rt.config().RequiredString("KLINIK_TALLY_INPUT");
+    std::string output = rt.config().RequiredString("KLINIK_TALLY_OUTPUT");
+    rt.AddConsumer({input}, std::make_shared<TallyHandler>(output));
+  });
+}

@@ -1,0 +1,201 @@
+// Unit tests of the platform's pure parts: configuration, log redaction, CloudEvents headers,
+// time and id helpers. No I/O.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "klinik/cloudevents.h"
+#include "klinik/config.h"
+#include "klinik/log.h"
+#include "klinik/time_util.h"
+
+namespace klinik {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+TEST(Config, ReadsTypedValuesAndDefaults) {
+  Config c({{"KLINIK_BATCH_SIZE", "250"}, {"KLINIK_RATE", "2.5"}, {"KLINIK_ON", "yes"}, {"KLINIK_WAIT", "72h"}});
+  EXPECT_EQ(c.Int("KLINIK_BATCH_SIZE", 1, 1, 1000), 250);
+  EXPECT_EQ(c.Int("KLINIK_MISSING", 7, 1, 1000), 7);
+  EXPECT_DOUBLE_EQ(c.Double("KLINIK_RATE", 1, 0, 10), 2.5);
+  EXPECT_TRUE(c.Bool("KLINIK_ON", false));
+  EXPECT_EQ(c.Duration("KLINIK_WAIT", std::chrono::seconds(1)), std::chrono::hours(72));
+}
+
+struct BadValue {
+  std::map<std::string, std::string> env;
+  std::function<void(const Config&)> read;
+  std::string must_name;
+};
+
+class ConfigRejects : public ::testing::TestWithParam<BadValue> {};
+
+TEST_P(ConfigRejects, BadValueWithOneLineNamingTheVariable) {
+  Config c(GetParam().env);
+  try {
+    GetParam().read(c);
+    FAIL() << "no ConfigError";
+  } catch (const ConfigError& e) {
+    std::string what = e.what();
+    EXPECT_THAT(what, HasSubstr(GetParam().must_name));
+    EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Values, ConfigRejects,
+    ::testing::Values(
+        BadValue{{{"KLINIK_BATCH_SIZE", "many"}}, [](const Config& c) { (void)c.Int("KLINIK_BATCH_SIZE", 1, 1, 9); }, "KLINIK_BATCH_SIZE"},
+        BadValue{{{"KLINIK_BATCH_SIZE", "0"}}, [](const Config& c) { (void)c.Int("KLINIK_BATCH_SIZE", 1, 1, 9); }, "between 1 and 9"},
+        BadValue{{{"KLINIK_BATCH_SIZE", "12abc"}}, [](const Config& c) { (void)c.Int("KLINIK_BATCH_SIZE", 1, 1, 99); }, "KLINIK_BATCH_SIZE"},
+        BadValue{{{"KLINIK_RATE", "fast"}}, [](const Config& c) { (void)c.Double("KLINIK_RATE", 1, 0, 9); }, "KLINIK_RATE"},
+        BadValue{{{"KLINIK_ON", "maybe"}}, [](const Config& c) { (void)c.Bool("KLINIK_ON", true); }, "KLINIK_ON"},
+        BadValue{{{"KLINIK_WAIT", "10"}}, [](const Config& c) { (void)c.Duration("KLINIK_WAIT", {}); }, "with a unit"},
+        BadValue{{{"KLINIK_WAIT", "10parsecs"}}, [](const Config& c) { (void)c.Duration("KLINIK_WAIT", {}); }, "KLINIK_WAIT"},
+        BadValue{{}, [](const Config& c) { (void)c.RequiredString("KLINIK_ORG_ID"); }, "KLINIK_ORG_ID: is required"},
+        BadValue{{}, [](const Config& c) { (void)c.Secret("KLINIK_CLIENT_SECRET"); }, "KLINIK_CLIENT_SECRET_FILE"},
+        BadValue{{{"KLINIK_CLIENT_SECRET_FILE", "/nonexistent/secret"}},
+                 [](const Config& c) { (void)c.Secret("KLINIK_CLIENT_SECRET"); }, "cannot read"}),
+    [](const auto& info) { return "case" + std::to_string(info.index); });
+
+TEST(Config, SecretValuesAreNeverEchoed) {
+  Config c(std::map<std::string, std::string>{{"KLINIK_CLIENT_SECRET", "hunter2hunter2"}});
+  try {
+    (void)c.Int("KLINIK_CLIENT_SECRET", 1, 1, 2);
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_THAT(std::string(e.what()), Not(HasSubstr("hunter2")));
+  }
+  EXPECT_THAT(c.Describe(), Not(HasSubstr("hunter2")));
+}
+
+TEST(Config, FlagsOverrideEnvironmentAndUnknownFlagsAreRefused) {
+  setenv("KLINIK_BATCH_SIZE", "10", 1);
+  std::vector<std::string> args = {"svc", "--batch-size=20", "--log-level", "debug", "--batch-sise=3"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  Config c = Config::FromProcess(static_cast<int>(argv.size()), argv.data());
+  EXPECT_EQ(c.Int("KLINIK_BATCH_SIZE", 1, 1, 100), 20);
+  EXPECT_EQ(c.String("KLINIK_LOG_LEVEL", "info"), "debug");
+  try {
+    c.RejectUnknownFlags();
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_THAT(std::string(e.what()), HasSubstr("--batch-sise"));
+  }
+  unsetenv("KLINIK_BATCH_SIZE");
+}
+
+TEST(Config, KafkaPropertiesPassThrough) {
+  Config c({{"KLINIK_KAFKA_SECURITY_PROTOCOL", "SASL_SSL"}, {"KLINIK_KAFKA_BOOTSTRAP_SERVERS", "k:9093"},
+            {"KLINIK_DATABASE_URL", "sqlite:///x"}});
+  auto props = c.KafkaProperties();
+  EXPECT_EQ(props.at("security.protocol"), "SASL_SSL");
+  EXPECT_EQ(props.at("bootstrap.servers"), "k:9093");
+  EXPECT_EQ(props.size(), 2u);
+}
+
+TEST(Redact, MasksPersonalData) {
+  EXPECT_EQ(redact::Nik("3201014501900001"), "32**************");
+  EXPECT_EQ(redact::Name("Siti Aminah"), "S***");
+  EXPECT_EQ(redact::Phone("+6281234567890"), "+62*********90");
+  EXPECT_EQ(redact::Scrub("nik 3201014501900001 and hp 081234567890 ok 12345"),
+            "nik **************** and hp ************ ok 12345");
+}
+
+TEST(Log, NeverPrintsNikNamesOrPhones) {
+  std::ostringstream sink;
+  log::SetSink(&sink);
+  log::Info("registered 3201014501900001", {{"nik", "3201014501900001"},
+                                           {"full_name", "Siti Aminah"},
+                                           {"phone", "081234567890"},
+                                           {"note", "called 081234567890"},
+                                           {"patient_id", "5f0c-uuid"},
+                                           {"count", 3}});
+  log::SetSink(nullptr);
+  std::string line = sink.str();
+  EXPECT_THAT(line, Not(HasSubstr("3201014501900001")));
+  EXPECT_THAT(line, Not(HasSubstr("Siti")));
+  EXPECT_THAT(line, Not(HasSubstr("081234567890")));
+  EXPECT_THAT(line, HasSubstr("\"patient_id\":\"5f0c-uuid\""));
+  EXPECT_THAT(line, HasSubstr("\"count\":3"));
+  auto json = nlohmann::json::parse(line);
+  EXPECT_EQ(json["level"], "info");
+  EXPECT_EQ(json["full_name"], "[redacted]");
+  EXPECT_EQ(std::count(line.begin(), line.end(), '\n'), 1);
+}
+
+TEST(Log, LevelFilters) {
+  std::ostringstream sink;
+  log::SetSink(&sink);
+  log::SetLevel(log::Level::kWarn);
+  log::Info("hidden");
+  log::Warn("shown");
+  log::SetLevel(log::Level::kInfo);
+  log::SetSink(nullptr);
+  EXPECT_THAT(sink.str(), Not(HasSubstr("hidden")));
+  EXPECT_THAT(sink.str(), HasSubstr("shown"));
+}
+
+TEST(CloudEvents, HeadersRoundTrip) {
+  CloudEvent e = NewCloudEvent("id.klinik.patient.registered.v1", "/klinik/registration", "patient-1");
+  Headers h;
+  AppendCloudEventHeaders(e, h);
+  EXPECT_EQ(FindHeader(h, "ce_specversion"), "1.0");
+  EXPECT_EQ(FindHeader(h, "content-type"), "application/protobuf");
+  std::string error;
+  auto back = ParseCloudEventHeaders(h, &error);
+  ASSERT_TRUE(back) << error;
+  EXPECT_EQ(back->id, e.id);
+  EXPECT_EQ(back->type, e.type);
+  EXPECT_EQ(back->source, e.source);
+  EXPECT_EQ(back->subject, "patient-1");
+  EXPECT_EQ(back->time, e.time);
+  EXPECT_EQ(back->traceparent, e.traceparent);
+  EXPECT_TRUE(IsUuid(back->id));
+  EXPECT_TRUE(ParseRfc3339(back->time));
+}
+
+TEST(CloudEvents, MissingOrBadAttributesAreReported) {
+  Headers h = {{"ce_specversion", "1.0"}, {"ce_source", "/x"}, {"ce_type", "t"}};
+  std::string error;
+  EXPECT_FALSE(ParseCloudEventHeaders(h, &error));
+  EXPECT_THAT(error, HasSubstr("ce_id"));
+  h.emplace_back("ce_id", "abc");
+  h.emplace_back("ce_time", "yesterday");
+  EXPECT_FALSE(ParseCloudEventHeaders(h, &error));
+  EXPECT_THAT(error, HasSubstr("ce_time"));
+  Headers v2 = {{"ce_specversion", "0.3"}, {"ce_id", "a"}, {"ce_source", "/x"}, {"ce_type", "t"}};
+  EXPECT_FALSE(ParseCloudEventHeaders(v2, &error));
+}
+
+TEST(CloudEvents, TraceIdIsKeptAcrossHops) {
+  CloudEvent first = NewCloudEvent("t", "/a", "s");
+  CloudEvent second = NewCloudEvent("t", "/b", "s", first.traceparent);
+  EXPECT_EQ(first.traceparent.substr(3, 32), second.traceparent.substr(3, 32));
+  EXPECT_NE(first.traceparent, second.traceparent);
+}
+
+TEST(Time, Rfc3339) {
+  auto t = ParseRfc3339("2025-07-21T08:30:00+07:00");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(FormatRfc3339(*t), "2025-07-21T01:30:00Z");
+  EXPECT_EQ(FormatFhirDateTime(*t), "2025-07-21T01:30:00+00:00");
+  EXPECT_EQ(FormatRfc3339(*ParseRfc3339("2025-07-21T01:30:00.250Z"), true), "2025-07-21T01:30:00.250Z");
+  EXPECT_FALSE(ParseRfc3339("2025-07-21 01:30:00"));
+  EXPECT_FALSE(ParseRfc3339("2025-13-21T01:30:00Z"));
+}
+
+TEST(Time, CivilDates) {
+  EXPECT_TRUE(ParseCivilDate("2024-02-29"));
+  EXPECT_FALSE(ParseCivilDate("2025-02-29"));
+  EXPECT_FALSE(ParseCivilDate("2025-2-1"));
+  EXPECT_EQ(DaysBetween(*ParseCivilDate("2025-12-31"), *ParseCivilDate("2026-01-30")), 30);
+  EXPECT_EQ(FormatCivilDate(AddDays(*ParseCivilDate("2024-02-28"), 1)), "2024-02-29");
+}
+
+}  // namespace
+}  // namespace klinik
