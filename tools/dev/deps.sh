@@ -12,6 +12,14 @@ packages=(
   libcurl4-openssl-dev nlohmann-json3-dev uuid-dev
   postgresql default-jdk-headless maven python3 curl
 )
+# Parts of the project that need more Debian packages list them, one a line, in
+# tools/dev/packages/<part>.txt.
+for list in "$here"/tools/dev/packages/*.txt; do
+  [ -f "$list" ] || continue
+  while read -r p; do
+    [ -n "$p" ] && [ "${p#\#}" = "$p" ] && packages+=("$p")
+  done <"$list"
+done
 [ "${KLINIK_DEPS_EXTRA:-}" ] && read -r -a extra <<<"$KLINIK_DEPS_EXTRA" && packages+=("${extra[@]}")
 
 missing=()
@@ -40,6 +48,12 @@ if [ "${KLINIK_DEPS_SKIP_GO_TOOLS:-0}" != 1 ] && [ ! -x "$cache/bin/grpcurl" ]; 
     echo "deps: Go is missing, so grpcurl is not installed (its test will fail)" >&2
   fi
 fi
+
+# Further non-Debian test or deployment tooling, one installer per part: tools/dev/deps.d/*.sh
+# (each must be a fast no-op when its tool is already in the cache).
+for installer in "$here"/tools/dev/deps.d/*.sh; do
+  [ -f "$installer" ] && KLINIK_CACHE_DIR="$cache" bash "$installer"
+done
 
 # Test tooling: Apache Kafka (KRaft) jars into the cache; a no-op when already fetched.
 if [ "${KLINIK_DEPS_SKIP_KAFKA:-0}" != 1 ]; then
