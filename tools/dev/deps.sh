@@ -57,5 +57,5 @@ done
 
 # Test tooling: Apache Kafka (KRaft) jars into the cache; a no-op when already fetched.
 if [ "${KLINIK_DEPS_SKIP_KAFKA:-0}" != 1 ]; then
-  bash "$here/tests/infra/kafka.sh" fetch
+  bash "$here/tests/infra/kafka.sh" fetch >/dev/null
 fi

@@ -74,7 +74,8 @@ Config Config::FromProcess(int argc, char** argv) {
       continue;
     }
     if (!arg.starts_with("--") || arg.size() < 3) {
-      throw ConfigError(std::string(arg) + ": unexpected argument; flags look like --database-url=VALUE");
+      throw ConfigError(std::string(arg) +
+                        ": unexpected argument; flags look like --database-url=VALUE");
     }
     std::string_view body = arg.substr(2);
     std::string value;
@@ -122,8 +123,8 @@ int64_t Config::Int(std::string_view name, int64_t fallback, int64_t min, int64_
     Fail(name, "must be a whole number, got " + Shown(name, *v));
   }
   if (out < min || out > max) {
-    Fail(name, "must be between " + std::to_string(min) + " and " + std::to_string(max) +
-                   ", got " + Shown(name, *v));
+    Fail(name, "must be between " + std::to_string(min) + " and " + std::to_string(max) + ", got " +
+                   Shown(name, *v));
   }
   return out;
 }

@@ -22,7 +22,8 @@ class MetricsInterceptor final : public grpc::experimental::Interceptor {
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
       grpc::Status status = methods->GetSendStatus();
-      double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+      double secs =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
       metrics_->GrpcRequest(method_, StatusCodeName(status.error_code()), secs);
     }
     methods->Proceed();
@@ -34,10 +35,12 @@ class MetricsInterceptor final : public grpc::experimental::Interceptor {
   std::chrono::steady_clock::time_point started_;
 };
 
-class MetricsInterceptorFactory final : public grpc::experimental::ServerInterceptorFactoryInterface {
+class MetricsInterceptorFactory final
+    : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
   explicit MetricsInterceptorFactory(Metrics* metrics) : metrics_(metrics) {}
-  grpc::experimental::Interceptor* CreateServerInterceptor(grpc::experimental::ServerRpcInfo* info) override {
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override {
     return new MetricsInterceptor(info->method(), metrics_);
   }
 
@@ -49,28 +52,47 @@ class MetricsInterceptorFactory final : public grpc::experimental::ServerInterce
 
 const char* StatusCodeName(grpc::StatusCode code) {
   switch (code) {
-    case grpc::OK: return "OK";
-    case grpc::CANCELLED: return "CANCELLED";
-    case grpc::UNKNOWN: return "UNKNOWN";
-    case grpc::INVALID_ARGUMENT: return "INVALID_ARGUMENT";
-    case grpc::DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
-    case grpc::NOT_FOUND: return "NOT_FOUND";
-    case grpc::ALREADY_EXISTS: return "ALREADY_EXISTS";
-    case grpc::PERMISSION_DENIED: return "PERMISSION_DENIED";
-    case grpc::RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
-    case grpc::FAILED_PRECONDITION: return "FAILED_PRECONDITION";
-    case grpc::ABORTED: return "ABORTED";
-    case grpc::OUT_OF_RANGE: return "OUT_OF_RANGE";
-    case grpc::UNIMPLEMENTED: return "UNIMPLEMENTED";
-    case grpc::INTERNAL: return "INTERNAL";
-    case grpc::UNAVAILABLE: return "UNAVAILABLE";
-    case grpc::DATA_LOSS: return "DATA_LOSS";
-    case grpc::UNAUTHENTICATED: return "UNAUTHENTICATED";
-    default: return "UNKNOWN";
+    case grpc::OK:
+      return "OK";
+    case grpc::CANCELLED:
+      return "CANCELLED";
+    case grpc::UNKNOWN:
+      return "UNKNOWN";
+    case grpc::INVALID_ARGUMENT:
+      return "INVALID_ARGUMENT";
+    case grpc::DEADLINE_EXCEEDED:
+      return "DEADLINE_EXCEEDED";
+    case grpc::NOT_FOUND:
+      return "NOT_FOUND";
+    case grpc::ALREADY_EXISTS:
+      return "ALREADY_EXISTS";
+    case grpc::PERMISSION_DENIED:
+      return "PERMISSION_DENIED";
+    case grpc::RESOURCE_EXHAUSTED:
+      return "RESOURCE_EXHAUSTED";
+    case grpc::FAILED_PRECONDITION:
+      return "FAILED_PRECONDITION";
+    case grpc::ABORTED:
+      return "ABORTED";
+    case grpc::OUT_OF_RANGE:
+      return "OUT_OF_RANGE";
+    case grpc::UNIMPLEMENTED:
+      return "UNIMPLEMENTED";
+    case grpc::INTERNAL:
+      return "INTERNAL";
+    case grpc::UNAVAILABLE:
+      return "UNAVAILABLE";
+    case grpc::DATA_LOSS:
+      return "DATA_LOSS";
+    case grpc::UNAUTHENTICATED:
+      return "UNAUTHENTICATED";
+    default:
+      return "UNKNOWN";
   }
 }
 
-GrpcServer::GrpcServer(std::string address, Metrics* metrics) : address_(std::move(address)), metrics_(metrics) {}
+GrpcServer::GrpcServer(std::string address, Metrics* metrics)
+    : address_(std::move(address)), metrics_(metrics) {}
 
 GrpcServer::~GrpcServer() { Shutdown(std::chrono::milliseconds(0)); }
 
@@ -89,13 +111,15 @@ void GrpcServer::Start() {
   }
   server_ = builder.BuildAndStart();
   if (!server_ || port_ == 0) {
-    throw ConfigError("KLINIK_GRPC_ADDRESS: cannot listen on '" + address_ + "' (in use or malformed)");
+    throw ConfigError("KLINIK_GRPC_ADDRESS: cannot listen on '" + address_ +
+                      "' (in use or malformed)");
   }
   SetServing(false);
 }
 
 void GrpcServer::SetServing(bool serving) {
-  if (server_ && server_->GetHealthCheckService()) server_->GetHealthCheckService()->SetServingStatus(serving);
+  if (server_ && server_->GetHealthCheckService())
+    server_->GetHealthCheckService()->SetServingStatus(serving);
 }
 
 void GrpcServer::Shutdown(std::chrono::milliseconds deadline) {
@@ -106,12 +130,16 @@ void GrpcServer::Shutdown(std::chrono::milliseconds deadline) {
   server_.reset();
 }
 
-std::shared_ptr<grpc::Channel> MakeClientChannel(const std::string& target, const ClientOptions& o) {
-  auto seconds = [](std::chrono::milliseconds ms) { return std::to_string(ms.count() / 1000.0) + "s"; };
-  std::string service_config = R"({"methodConfig":[{"name":[{}],"retryPolicy":{"maxAttempts":)" +
-                               std::to_string(o.max_attempts) + R"(,"initialBackoff":")" + seconds(o.initial_backoff) +
-                               R"(","maxBackoff":")" + seconds(o.max_backoff) +
-                               R"(","backoffMultiplier":2,"retryableStatusCodes":["UNAVAILABLE"]}}]})";
+std::shared_ptr<grpc::Channel> MakeClientChannel(const std::string& target,
+                                                 const ClientOptions& o) {
+  auto seconds = [](std::chrono::milliseconds ms) {
+    return std::to_string(ms.count() / 1000.0) + "s";
+  };
+  std::string service_config =
+      R"({"methodConfig":[{"name":[{}],"retryPolicy":{"maxAttempts":)" +
+      std::to_string(o.max_attempts) + R"(,"initialBackoff":")" + seconds(o.initial_backoff) +
+      R"(","maxBackoff":")" + seconds(o.max_backoff) +
+      R"(","backoffMultiplier":2,"retryableStatusCodes":["UNAVAILABLE"]}}]})";
   grpc::ChannelArguments args;
   args.SetServiceConfigJSON(service_config);
   args.SetInt(GRPC_ARG_ENABLE_RETRIES, 1);

@@ -29,8 +29,9 @@ Headers CopyHeaders(RdKafka::Headers* headers) {
   Headers out;
   if (headers == nullptr) return out;
   for (const auto& h : headers->get_all()) {
-    out.emplace_back(h.key(), h.value() ? std::string(static_cast<const char*>(h.value()), h.value_size())
-                                        : std::string());
+    out.emplace_back(h.key(), h.value()
+                                  ? std::string(static_cast<const char*>(h.value()), h.value_size())
+                                  : std::string());
   }
   return out;
 }
@@ -40,8 +41,10 @@ class LogBridge : public RdKafka::EventCb {
  public:
   void event_cb(RdKafka::Event& event) override {
     if (event.type() == RdKafka::Event::EVENT_ERROR) {
-      log::Warn("kafka client error", {{"error", event.str()}, {"code", RdKafka::err2str(event.err())}});
-    } else if (event.type() == RdKafka::Event::EVENT_LOG && event.severity() <= RdKafka::Event::EVENT_SEVERITY_WARNING) {
+      log::Warn("kafka client error",
+                {{"error", event.str()}, {"code", RdKafka::err2str(event.err())}});
+    } else if (event.type() == RdKafka::Event::EVENT_LOG &&
+               event.severity() <= RdKafka::Event::EVENT_SEVERITY_WARNING) {
       log::Warn("kafka client log", {{"facility", event.fac()}, {"detail", event.str()}});
     }
   }
@@ -86,7 +89,8 @@ class Producer::DeliveryReporter : public RdKafka::DeliveryReportCb {
   }
 };
 
-Producer::Producer(const KafkaSettings& settings) : reporter_(std::make_unique<DeliveryReporter>()) {
+Producer::Producer(const KafkaSettings& settings)
+    : reporter_(std::make_unique<DeliveryReporter>()) {
   auto conf = MakeConf(settings, {{"enable.idempotence", "true"},
                                   {"acks", "all"},
                                   {"linger.ms", "5"},
@@ -103,8 +107,8 @@ Producer::~Producer() {
   if (producer_) producer_->flush(5000);
 }
 
-bool Producer::Send(const OutgoingMessage& m, std::function<void(const DeliveryResult&)> on_delivery,
-                    std::string* error) {
+bool Producer::Send(const OutgoingMessage& m,
+                    std::function<void(const DeliveryResult&)> on_delivery, std::string* error) {
   RdKafka::Headers* headers = RdKafka::Headers::create();
   for (const auto& [k, v] : m.headers) headers->add(k, v.data(), v.size());
   auto* opaque = new DeliveryReporter::Callback(std::move(on_delivery));
@@ -125,7 +129,9 @@ bool Producer::Send(const OutgoingMessage& m, std::function<void(const DeliveryR
   }
 }
 
-void Producer::Poll(std::chrono::milliseconds timeout) { producer_->poll(static_cast<int>(timeout.count())); }
+void Producer::Poll(std::chrono::milliseconds timeout) {
+  producer_->poll(static_cast<int>(timeout.count()));
+}
 
 bool Producer::Flush(std::chrono::milliseconds timeout) {
   return producer_->flush(static_cast<int>(timeout.count())) == RdKafka::ERR_NO_ERROR;
@@ -135,7 +141,13 @@ DeliveryResult Producer::SendSync(const OutgoingMessage& m, std::chrono::millise
   auto result = std::make_shared<DeliveryResult>();
   auto done = std::make_shared<bool>(false);
   std::string error;
-  if (!Send(m, [result, done](const DeliveryResult& r) { *result = r; *done = true; }, &error)) {
+  if (!Send(
+          m,
+          [result, done](const DeliveryResult& r) {
+            *result = r;
+            *done = true;
+          },
+          &error)) {
     return {false, error};
   }
   auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -186,7 +198,8 @@ Consumer::Consumer(const KafkaSettings& settings, const std::string& group_id,
   consumer_.reset(RdKafka::KafkaConsumer::create(conf.get(), err));
   if (!consumer_) throw KafkaError("cannot create Kafka consumer: " + err);
   RdKafka::ErrorCode code = consumer_->subscribe(topics);
-  if (code != RdKafka::ERR_NO_ERROR) throw KafkaError("cannot subscribe: " + RdKafka::err2str(code));
+  if (code != RdKafka::ERR_NO_ERROR)
+    throw KafkaError("cannot subscribe: " + RdKafka::err2str(code));
 }
 
 Consumer::~Consumer() { Close(); }
@@ -241,7 +254,8 @@ bool Consumer::Commit(const std::map<TopicPartition, int64_t>& next_offsets, std
 namespace {
 template <typename Fn>
 void WithPartition(const TopicPartition& tp, Fn fn) {
-  std::vector<RdKafka::TopicPartition*> list{RdKafka::TopicPartition::create(tp.topic, tp.partition)};
+  std::vector<RdKafka::TopicPartition*> list{
+      RdKafka::TopicPartition::create(tp.topic, tp.partition)};
   fn(list);
   RdKafka::TopicPartition::destroy(list);
 }
@@ -256,7 +270,8 @@ void Consumer::Resume(const TopicPartition& tp) {
 }
 
 bool Consumer::Seek(const TopicPartition& tp, int64_t offset) {
-  std::unique_ptr<RdKafka::TopicPartition> p(RdKafka::TopicPartition::create(tp.topic, tp.partition, offset));
+  std::unique_ptr<RdKafka::TopicPartition> p(
+      RdKafka::TopicPartition::create(tp.topic, tp.partition, offset));
   return consumer_->seek(*p, 5000) == RdKafka::ERR_NO_ERROR;
 }
 
@@ -276,7 +291,8 @@ int64_t Consumer::Lag() {
   int64_t lag = 0;
   for (auto* p : list) {
     int64_t low = 0, high = 0;
-    if (consumer_->get_watermark_offsets(p->topic(), p->partition(), &low, &high) != RdKafka::ERR_NO_ERROR) {
+    if (consumer_->get_watermark_offsets(p->topic(), p->partition(), &low, &high) !=
+        RdKafka::ERR_NO_ERROR) {
       continue;
     }
     int64_t pos = p->offset() >= 0 ? p->offset() : low;
@@ -302,19 +318,22 @@ std::string CreateTopics(const KafkaSettings& settings, const std::vector<std::s
   std::unique_ptr<rd_kafka_t, decltype(&rd_kafka_destroy)> rk(
       rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err), &rd_kafka_destroy);
   if (!rk) return std::string("cannot create admin client: ") + err;
-  std::unique_ptr<rd_kafka_queue_t, decltype(&rd_kafka_queue_destroy)> queue(rd_kafka_queue_new(rk.get()),
-                                                                           &rd_kafka_queue_destroy);
+  std::unique_ptr<rd_kafka_queue_t, decltype(&rd_kafka_queue_destroy)> queue(
+      rd_kafka_queue_new(rk.get()), &rd_kafka_queue_destroy);
   std::vector<rd_kafka_NewTopic_t*> new_topics;
   for (const auto& t : topics) {
     new_topics.push_back(rd_kafka_NewTopic_new(t.c_str(), partitions, 1, err, sizeof err));
   }
   std::unique_ptr<rd_kafka_AdminOptions_t, decltype(&rd_kafka_AdminOptions_destroy)> options(
-      rd_kafka_AdminOptions_new(rk.get(), RD_KAFKA_ADMIN_OP_CREATETOPICS), &rd_kafka_AdminOptions_destroy);
-  rd_kafka_AdminOptions_set_operation_timeout(options.get(), static_cast<int>(timeout.count()), err, sizeof err);
+      rd_kafka_AdminOptions_new(rk.get(), RD_KAFKA_ADMIN_OP_CREATETOPICS),
+      &rd_kafka_AdminOptions_destroy);
+  rd_kafka_AdminOptions_set_operation_timeout(options.get(), static_cast<int>(timeout.count()), err,
+                                              sizeof err);
   rd_kafka_CreateTopics(rk.get(), new_topics.data(), new_topics.size(), options.get(), queue.get());
   rd_kafka_NewTopic_destroy_array(new_topics.data(), new_topics.size());
   std::unique_ptr<rd_kafka_event_t, decltype(&rd_kafka_event_destroy)> event(
-      rd_kafka_queue_poll(queue.get(), static_cast<int>(timeout.count()) + 2000), &rd_kafka_event_destroy);
+      rd_kafka_queue_poll(queue.get(), static_cast<int>(timeout.count()) + 2000),
+      &rd_kafka_event_destroy);
   if (!event) return "CreateTopics timed out";
   if (rd_kafka_event_error(event.get())) return rd_kafka_event_error_string(event.get());
   const rd_kafka_CreateTopics_result_t* result = rd_kafka_event_CreateTopics_result(event.get());

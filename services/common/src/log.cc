@@ -39,7 +39,8 @@ std::string Scrub(std::string_view text) {
     }
     size_t j = i;
     while (j < out.size() && std::isdigit(static_cast<unsigned char>(out[j]))) ++j;
-    if (j - i >= 10) std::fill(out.begin() + static_cast<long>(i), out.begin() + static_cast<long>(j), '*');
+    if (j - i >= 10)
+      std::fill(out.begin() + static_cast<long>(i), out.begin() + static_cast<long>(j), '*');
     i = j;
   }
   return out;
@@ -71,10 +72,14 @@ std::ostream* g_sink = nullptr;
 
 const char* LevelName(Level level) {
   switch (level) {
-    case Level::kDebug: return "debug";
-    case Level::kInfo: return "info";
-    case Level::kWarn: return "warn";
-    case Level::kError: return "error";
+    case Level::kDebug:
+      return "debug";
+    case Level::kInfo:
+      return "info";
+    case Level::kWarn:
+      return "warn";
+    case Level::kError:
+      return "error";
   }
   return "info";
 }
@@ -89,7 +94,8 @@ nlohmann::json Clean(const std::string& key, const nlohmann::json& value) {
   }
   if (value.is_object()) {
     nlohmann::json out = nlohmann::json::object();
-    for (auto it = value.begin(); it != value.end(); ++it) out[it.key()] = Clean(it.key(), it.value());
+    for (auto it = value.begin(); it != value.end(); ++it)
+      out[it.key()] = Clean(it.key(), it.value());
     return out;
   }
   if (value.is_array()) {

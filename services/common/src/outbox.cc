@@ -50,9 +50,11 @@ void Record(Transaction& tx, std::string_view consumer, std::string_view event_i
 OutboxWriter::OutboxWriter(Transaction& tx, std::string source, std::string parent_traceparent)
     : tx_(tx), source_(std::move(source)), parent_traceparent_(std::move(parent_traceparent)) {}
 
-std::string OutboxWriter::Publish(std::string_view topic, std::string_view key, std::string_view ce_type,
-                                  std::string_view subject, const google::protobuf::MessageLite& payload) {
-  CloudEvent ce = NewCloudEvent(std::string(ce_type), source_, std::string(subject), parent_traceparent_);
+std::string OutboxWriter::Publish(std::string_view topic, std::string_view key,
+                                  std::string_view ce_type, std::string_view subject,
+                                  const google::protobuf::MessageLite& payload) {
+  CloudEvent ce =
+      NewCloudEvent(std::string(ce_type), source_, std::string(subject), parent_traceparent_);
   OutgoingMessage m;
   m.topic = topic;
   m.key = key;
@@ -66,17 +68,21 @@ void OutboxWriter::PublishRaw(const OutgoingMessage& m) {
   nlohmann::json headers = nlohmann::json::array();
   for (const auto& [k, v] : m.headers) headers.push_back({k, v});
   tx_.Execute(
-      "INSERT INTO klinik_outbox (topic, msg_key, payload, headers, created_at) VALUES ($1, $2, $3, $4, $5)",
+      "INSERT INTO klinik_outbox (topic, msg_key, payload, headers, created_at) VALUES ($1, $2, "
+      "$3, $4, $5)",
       {m.topic, m.key, Blob{m.value}, headers.dump(), ToUnixMillis(Clock::now())});
   ++count_;
 }
 
-OutboxRelay::OutboxRelay(Database& db, Producer& producer, Metrics* metrics, OutboxRelayOptions options)
+OutboxRelay::OutboxRelay(Database& db, Producer& producer, Metrics* metrics,
+                         OutboxRelayOptions options)
     : db_(db), producer_(producer), metrics_(metrics), options_(std::move(options)) {}
 
 OutboxRelay::~OutboxRelay() { Stop(std::chrono::milliseconds(0)); }
 
-void OutboxRelay::Start() { thread_ = std::thread([this] { Loop(); }); }
+void OutboxRelay::Start() {
+  thread_ = std::thread([this] { Loop(); });
+}
 
 void OutboxRelay::Wake() {
   std::lock_guard lock(mutex_);
@@ -158,7 +164,8 @@ int OutboxRelay::PublishOnce() {
   };
   auto mark_sent = [](Transaction& tx, const std::vector<int64_t>& ids) {
     int64_t now = ToUnixMillis(Clock::now());
-    for (int64_t id : ids) tx.Execute("UPDATE klinik_outbox SET sent_at = $1 WHERE id = $2", {now, id});
+    for (int64_t id : ids)
+      tx.Execute("UPDATE klinik_outbox SET sent_at = $1 WHERE id = $2", {now, id});
   };
 
   try {
@@ -185,7 +192,8 @@ int OutboxRelay::PublishOnce() {
       next_prune_ = now + std::chrono::minutes(5);
       int64_t cutoff = ToUnixMillis(Clock::now() - options_.retention);
       db_.InTransaction([&](Transaction& tx) {
-        tx.Execute("DELETE FROM klinik_outbox WHERE sent_at IS NOT NULL AND sent_at < $1", {cutoff});
+        tx.Execute("DELETE FROM klinik_outbox WHERE sent_at IS NOT NULL AND sent_at < $1",
+                   {cutoff});
       });
     }
     if (metrics_) metrics_->SetOutboxBacklog(Backlog());

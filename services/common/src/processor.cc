@@ -20,15 +20,21 @@ struct RetrySignal {
 };
 
 const char* OutcomeLabel(int outcome) {
-  static const char* kLabels[] = {"applied", "rejected", "ignored", "duplicate", "dead_letter", "retry"};
+  static const char* kLabels[] = {"applied",   "rejected",    "ignored",
+                                  "duplicate", "dead_letter", "retry"};
   return kLabels[outcome];
 }
 
 }  // namespace
 
 EventProcessor::EventProcessor(ProcessorOptions options, const KafkaSettings& kafka, Database& db,
-                               EventHandler& handler, Metrics* metrics, std::function<void()> on_committed)
-    : options_(std::move(options)), db_(db), handler_(handler), metrics_(metrics), on_committed_(std::move(on_committed)) {
+                               EventHandler& handler, Metrics* metrics,
+                               std::function<void()> on_committed)
+    : options_(std::move(options)),
+      db_(db),
+      handler_(handler),
+      metrics_(metrics),
+      on_committed_(std::move(on_committed)) {
   consumer_ = std::make_unique<Consumer>(kafka, options_.group_id, options_.topics, this);
 }
 
@@ -50,7 +56,8 @@ void EventProcessor::Run() {
   auto last_lag = std::chrono::steady_clock::now();
   while (!stop_) {
     ResumeDue();
-    std::vector<ConsumedMessage> batch = consumer_->PollBatch(options_.batch_size, options_.poll_timeout);
+    std::vector<ConsumedMessage> batch =
+        consumer_->PollBatch(options_.batch_size, options_.poll_timeout);
     std::map<TopicPartition, int64_t> next_offsets;
     bool any_committed = false;
     for (const ConsumedMessage& m : batch) {
@@ -86,13 +93,15 @@ EventProcessor::Outcome EventProcessor::ProcessOne(const ConsumedMessage& m) {
   std::string ce_error;
   std::optional<CloudEvent> ce = ParseCloudEventHeaders(m.headers, &ce_error);
   // Without a ce_id the message's coordinates identify it, so a redelivery is still dropped.
-  std::string event_id = ce ? ce->id
-                            : "kafka:" + m.topic + "/" + std::to_string(m.partition) + "/" + std::to_string(m.offset);
+  std::string event_id =
+      ce ? ce->id
+         : "kafka:" + m.topic + "/" + std::to_string(m.partition) + "/" + std::to_string(m.offset);
   Outcome outcome = Outcome::kApplied;
   std::string detail;
   auto record = [&](Outcome o) {
     if (metrics_) {
-      double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      double secs =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       metrics_->EventConsumed(m.topic, OutcomeLabel(static_cast<int>(o)), secs);
       if (o == Outcome::kDeadLetter) metrics_->DeadLetter(m.topic);
     }
@@ -110,14 +119,21 @@ EventProcessor::Outcome EventProcessor::ProcessOne(const ConsumedMessage& m) {
       } else {
         HandleResult r = handler_.Handle(InboundEvent{m, *ce}, out);
         switch (r.kind()) {
-          case HandleResult::Kind::kApplied: outcome = Outcome::kApplied; break;
-          case HandleResult::Kind::kRejected: outcome = Outcome::kRejected; break;
-          case HandleResult::Kind::kIgnored: outcome = Outcome::kIgnored; break;
+          case HandleResult::Kind::kApplied:
+            outcome = Outcome::kApplied;
+            break;
+          case HandleResult::Kind::kRejected:
+            outcome = Outcome::kRejected;
+            break;
+          case HandleResult::Kind::kIgnored:
+            outcome = Outcome::kIgnored;
+            break;
           case HandleResult::Kind::kDeadLetter:
             WriteDeadLetter(out, m, r.detail());
             outcome = Outcome::kDeadLetter;
             break;
-          case HandleResult::Kind::kRetry: throw RetrySignal{r.detail()};
+          case HandleResult::Kind::kRetry:
+            throw RetrySignal{r.detail()};
         }
       }
       inbox::Record(tx, options_.group_id, event_id);
@@ -132,7 +148,8 @@ EventProcessor::Outcome EventProcessor::ProcessOne(const ConsumedMessage& m) {
     return Outcome::kRetry;
   } catch (const std::exception& e) {
     // A handler bug must not stop the partition forever: park the message, keep it findable.
-    log::Error("handler failed; dead-lettering", {{"topic", m.topic}, {"offset", m.offset}, {"error", e.what()}});
+    log::Error("handler failed; dead-lettering",
+               {{"topic", m.topic}, {"offset", m.offset}, {"error", e.what()}});
     try {
       db_.InTransaction([&](Transaction& tx) {
         OutboxWriter out(tx, "/klinik/" + options_.service);
@@ -147,7 +164,8 @@ EventProcessor::Outcome EventProcessor::ProcessOne(const ConsumedMessage& m) {
     outcome = Outcome::kDeadLetter;
   }
   if (outcome == Outcome::kDeadLetter) {
-    log::Warn("dead letter", {{"topic", m.topic}, {"partition", m.partition}, {"offset", m.offset}});
+    log::Warn("dead letter",
+              {{"topic", m.topic}, {"partition", m.partition}, {"offset", m.offset}});
   }
   record(outcome);
   ++committed_transactions_;
@@ -158,7 +176,8 @@ EventProcessor::Outcome EventProcessor::ProcessOne(const ConsumedMessage& m) {
   return outcome;
 }
 
-void EventProcessor::WriteDeadLetter(OutboxWriter& out, const ConsumedMessage& m, const std::string& error) {
+void EventProcessor::WriteDeadLetter(OutboxWriter& out, const ConsumedMessage& m,
+                                     const std::string& error) {
   OutgoingMessage dl;
   dl.topic = std::string(topics::kDeadLetter);
   dl.key = m.key;
@@ -173,20 +192,26 @@ void EventProcessor::WriteDeadLetter(OutboxWriter& out, const ConsumedMessage& m
   out.PublishRaw(dl);
 }
 
-void EventProcessor::ScheduleRetry(const TopicPartition& tp, int64_t offset, const std::string& why) {
+void EventProcessor::ScheduleRetry(const TopicPartition& tp, int64_t offset,
+                                   const std::string& why) {
   int attempt = ++attempts_[tp];
   auto base = options_.retry_initial * (1 << std::min(attempt - 1, 16));
-  auto delay = std::min<std::chrono::milliseconds>(std::chrono::duration_cast<std::chrono::milliseconds>(base),
-                                                   options_.retry_max);
+  auto delay = std::min<std::chrono::milliseconds>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(base), options_.retry_max);
   thread_local std::mt19937 rng{std::random_device{}()};
-  delay += std::chrono::milliseconds(std::uniform_int_distribution<int64_t>(0, delay.count() / 4)(rng));
+  delay +=
+      std::chrono::milliseconds(std::uniform_int_distribution<int64_t>(0, delay.count() / 4)(rng));
   consumer_->Pause(tp);
-  if (!consumer_->Seek(tp, offset)) log::Warn("seek failed", {{"topic", tp.topic}, {"partition", tp.partition}});
+  if (!consumer_->Seek(tp, offset))
+    log::Warn("seek failed", {{"topic", tp.topic}, {"partition", tp.partition}});
   retries_[tp] = RetryState{attempt, offset, std::chrono::steady_clock::now() + delay};
   retrying_partitions_ = static_cast<int>(retries_.size());
-  log::Warn("transient failure; partition paused",
-            {{"topic", tp.topic}, {"partition", tp.partition}, {"offset", offset}, {"attempt", attempt},
-             {"retry_in_ms", delay.count()}, {"error", why}});
+  log::Warn("transient failure; partition paused", {{"topic", tp.topic},
+                                                    {"partition", tp.partition},
+                                                    {"offset", offset},
+                                                    {"attempt", attempt},
+                                                    {"retry_in_ms", delay.count()},
+                                                    {"error", why}});
 }
 
 void EventProcessor::ResumeDue() {

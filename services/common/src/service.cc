@@ -41,11 +41,15 @@ ServiceRuntime::ServiceRuntime(std::string service, const Config& config)
   shutdown_timeout_ = config_.Duration("KLINIK_SHUTDOWN_TIMEOUT", std::chrono::seconds(20));
   processor_defaults_.service = service_;
   processor_defaults_.group_id = config_.String("KLINIK_CONSUMER_GROUP", "klinik-" + service_);
-  processor_defaults_.batch_size = static_cast<size_t>(config_.Int("KLINIK_BATCH_SIZE", 500, 1, 100000));
-  processor_defaults_.poll_timeout = config_.Duration("KLINIK_POLL_TIMEOUT", std::chrono::milliseconds(100));
-  processor_defaults_.retry_initial = config_.Duration("KLINIK_RETRY_INITIAL", std::chrono::milliseconds(200));
+  processor_defaults_.batch_size =
+      static_cast<size_t>(config_.Int("KLINIK_BATCH_SIZE", 500, 1, 100000));
+  processor_defaults_.poll_timeout =
+      config_.Duration("KLINIK_POLL_TIMEOUT", std::chrono::milliseconds(100));
+  processor_defaults_.retry_initial =
+      config_.Duration("KLINIK_RETRY_INITIAL", std::chrono::milliseconds(200));
   processor_defaults_.retry_max = config_.Duration("KLINIK_RETRY_MAX", std::chrono::seconds(30));
-  processor_defaults_.crash_after_commits = config_.Int("KLINIK_TEST_CRASH_AFTER_COMMITS", 0, 0, INT64_MAX);
+  processor_defaults_.crash_after_commits =
+      config_.Int("KLINIK_TEST_CRASH_AFTER_COMMITS", 0, 0, INT64_MAX);
   if (processor_defaults_.retry_initial.count() <= 0) {
     throw ConfigError("KLINIK_RETRY_INITIAL: must be more than 0ms");
   }
@@ -65,8 +69,8 @@ void ServiceRuntime::Migrate(std::string_view component, const std::vector<Migra
   db_->Migrate(component, migrations);
 }
 
-void ServiceRuntime::AddConsumer(std::vector<std::string> topics, std::shared_ptr<EventHandler> handler,
-                                 std::string group_suffix) {
+void ServiceRuntime::AddConsumer(std::vector<std::string> topics,
+                                 std::shared_ptr<EventHandler> handler, std::string group_suffix) {
   ProcessorOptions options = processor_defaults_;
   options.topics = std::move(topics);
   options.group_id += group_suffix;
@@ -79,7 +83,8 @@ void ServiceRuntime::AddGrpcService(std::shared_ptr<grpc::Service> service) {
   grpc_services_.push_back(std::move(service));
 }
 
-void ServiceRuntime::AddPeriodic(std::string name, std::chrono::milliseconds interval, std::function<bool()> fn) {
+void ServiceRuntime::AddPeriodic(std::string name, std::chrono::milliseconds interval,
+                                 std::function<bool()> fn) {
   periodic_.push_back({std::move(name), interval, std::move(fn)});
 }
 
@@ -137,8 +142,10 @@ int ServiceRuntime::Run() {
   for (auto& fn : on_started_) fn();
   started_ = true;
   WritePortsFile();
-  log::Info("service started", {{"grpc_port", grpc_port()}, {"http_port", http_port()},
-                                {"database", db_->url_for_logs()}, {"group", processor_defaults_.group_id}});
+  log::Info("service started", {{"grpc_port", grpc_port()},
+                                {"http_port", http_port()},
+                                {"database", db_->url_for_logs()},
+                                {"group", processor_defaults_.group_id}});
 
   // Keep grpc.health.v1 in step with /readyz until a stop signal arrives.
   sigset_t set;
@@ -170,7 +177,8 @@ int ServiceRuntime::Run() {
       if (!stopping_) return;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
-    log::Error("graceful stop exceeded its bound; exiting", {{"bound_ms", shutdown_timeout_.count()}});
+    log::Error("graceful stop exceeded its bound; exiting",
+               {{"bound_ms", shutdown_timeout_.count()}});
     std::_Exit(1);
   });
   for (auto& fn : on_stopping_) fn();
@@ -191,18 +199,21 @@ int ServiceRuntime::Run() {
   stopping_ = false;  // releases the watchdog
   watchdog.join();
   log::Info("stopped", {{"elapsed_ms", std::chrono::duration_cast<std::chrono::milliseconds>(
-                                            std::chrono::steady_clock::now() - started_stop).count()}});
+                                           std::chrono::steady_clock::now() - started_stop)
+                                           .count()}});
   return 0;
 }
 
-int RunService(int argc, char** argv, const std::string& service, const std::function<void(ServiceRuntime&)>& setup) {
+int RunService(int argc, char** argv, const std::string& service,
+               const std::function<void(ServiceRuntime&)>& setup) {
   try {
     Config config = Config::FromProcess(argc, argv);
     log::SetService(service);
     ServiceRuntime runtime(service, config);
     setup(runtime);
     if (config.HelpRequested()) {
-      std::cout << service << " — configuration read (KLINIK_* variable or --flag):\n" << config.Describe();
+      std::cout << service << " — configuration read (KLINIK_* variable or --flag):\n"
+                << config.Describe();
       return 0;
     }
     config.RejectUnknownFlags();

@@ -65,13 +65,17 @@ std::string RedactUrl(std::string_view url) {
 }  // namespace
 
 Database::Database(Dialect dialect, std::string url, std::string redacted_url, int pool_size)
-    : dialect_(dialect), url_(std::move(url)), redacted_url_(std::move(redacted_url)), pool_(std::make_unique<Pool>()) {
+    : dialect_(dialect),
+      url_(std::move(url)),
+      redacted_url_(std::move(redacted_url)),
+      pool_(std::make_unique<Pool>()) {
   pool_->size = pool_size;
 }
 
 Database::~Database() = default;
 
-std::unique_ptr<Database> Database::Open(std::string_view url, int pool_size, std::string_view variable) {
+std::unique_ptr<Database> Database::Open(std::string_view url, int pool_size,
+                                         std::string_view variable) {
   auto bad = [&](std::string why) -> ConfigError {
     return ConfigError(std::string(variable) + ": " + why + ", got '" + RedactUrl(url) +
                        "' (expected sqlite:///path/file.db or postgresql://user@host:port/db)");
@@ -165,24 +169,29 @@ void Database::Migrate(std::string_view component, const std::vector<Migration>&
         // Replicas starting together apply each migration once.
         c->Query("SELECT pg_advisory_xact_lock(7316802)");
       }
-      auto applied = c->Query(
-          "SELECT 1 FROM klinik_schema_migrations WHERE component = $1 AND version = $2",
-          {std::string(component), int64_t{m.version}});
+      auto applied =
+          c->Query("SELECT 1 FROM klinik_schema_migrations WHERE component = $1 AND version = $2",
+                   {std::string(component), int64_t{m.version}});
       if (applied.empty()) {
         std::string sql = m.sql;
         auto replace = [&](std::string_view token, std::string_view with) {
-          for (size_t p = sql.find(token); p != std::string::npos; p = sql.find(token, p + with.size())) {
+          for (size_t p = sql.find(token); p != std::string::npos;
+               p = sql.find(token, p + with.size())) {
             sql.replace(p, token.size(), with);
           }
         };
         bool pg = dialect_ == Dialect::kPostgres;
         replace("{{BLOB}}", pg ? "BYTEA" : "BLOB");
-        replace("{{AUTOINCREMENT}}", pg ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT");
+        replace("{{AUTOINCREMENT}}",
+                pg ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT");
         c->ExecuteScript(sql);
-        c->Execute("INSERT INTO klinik_schema_migrations (component, version, name, applied_at) "
-                   "VALUES ($1, $2, $3, $4)",
-                   {std::string(component), int64_t{m.version}, m.name, ToUnixMillis(Clock::now())});
-        log::Info("migration applied", {{"component", std::string(component)}, {"version", m.version}, {"migration", m.name}});
+        c->Execute(
+            "INSERT INTO klinik_schema_migrations (component, version, name, applied_at) "
+            "VALUES ($1, $2, $3, $4)",
+            {std::string(component), int64_t{m.version}, m.name, ToUnixMillis(Clock::now())});
+        log::Info(
+            "migration applied",
+            {{"component", std::string(component)}, {"version", m.version}, {"migration", m.name}});
       }
       c->Commit();
     } catch (...) {

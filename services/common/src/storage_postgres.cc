@@ -72,11 +72,13 @@ class PostgresConnection final : public Connection {
           cells.emplace_back(std::nullopt);
         } else if (PQftype(r.get(), c) == kByteaOid) {
           size_t len = 0;
-          unsigned char* raw = PQunescapeBytea(reinterpret_cast<const unsigned char*>(PQgetvalue(r.get(), i, c)), &len);
+          unsigned char* raw = PQunescapeBytea(
+              reinterpret_cast<const unsigned char*>(PQgetvalue(r.get(), i, c)), &len);
           cells.emplace_back(std::string(reinterpret_cast<char*>(raw), len));
           PQfreemem(raw);
         } else {
-          cells.emplace_back(std::string(PQgetvalue(r.get(), i, c), static_cast<size_t>(PQgetlength(r.get(), i, c))));
+          cells.emplace_back(std::string(PQgetvalue(r.get(), i, c),
+                                         static_cast<size_t>(PQgetlength(r.get(), i, c))));
         }
       }
       rows.emplace_back(std::move(cells));
@@ -103,7 +105,8 @@ class PostgresConnection final : public Connection {
     auto it = prepared_.find(sql);
     if (it != prepared_.end()) return it->second;
     std::string name = "k" + std::to_string(prepared_.size());
-    ResultPtr r(PQprepare(conn_, name.c_str(), std::string(sql).c_str(), nparams, nullptr), &PQclear);
+    ResultPtr r(PQprepare(conn_, name.c_str(), std::string(sql).c_str(), nparams, nullptr),
+                &PQclear);
     Check(r.get());
     return prepared_.emplace(std::string(sql), name).first->second;
   }
@@ -138,8 +141,8 @@ class PostgresConnection final : public Connection {
           },
           params[i]);
     }
-    ResultPtr r(PQexecPrepared(conn_, name.c_str(), static_cast<int>(params.size()), values.data(), lengths.data(),
-                               formats.data(), 0),
+    ResultPtr r(PQexecPrepared(conn_, name.c_str(), static_cast<int>(params.size()), values.data(),
+                               lengths.data(), formats.data(), 0),
                 &PQclear);
     Check(r.get());
     return r;
@@ -151,6 +154,8 @@ class PostgresConnection final : public Connection {
 
 }  // namespace
 
-std::unique_ptr<Connection> OpenPostgres(const std::string& url) { return std::make_unique<PostgresConnection>(url); }
+std::unique_ptr<Connection> OpenPostgres(const std::string& url) {
+  return std::make_unique<PostgresConnection>(url);
+}
 
 }  // namespace klinik

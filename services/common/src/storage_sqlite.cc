@@ -34,13 +34,15 @@ StorageErrorKind KindOf(int code) {
 class SqliteConnection final : public Connection {
  public:
   explicit SqliteConnection(const std::string& path) {
-    int rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                             nullptr);
+    int rc =
+        sqlite3_open_v2(path.c_str(), &db_,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
     if (rc != SQLITE_OK) {
       std::string why = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
       sqlite3_close(db_);
       db_ = nullptr;
-      throw StorageError(StorageErrorKind::kTransient, "cannot open SQLite database '" + path + "': " + why);
+      throw StorageError(StorageErrorKind::kTransient,
+                         "cannot open SQLite database '" + path + "': " + why);
     }
     sqlite3_extended_result_codes(db_, 1);
     sqlite3_busy_timeout(db_, 10000);
@@ -90,10 +92,11 @@ class SqliteConnection final : public Connection {
     if (it != cache_.end()) return it->second;
     std::string text = ToSqlitePlaceholders(sql);
     sqlite3_stmt* stmt = nullptr;
-    int rc = sqlite3_prepare_v3(db_, text.c_str(), static_cast<int>(text.size()), SQLITE_PREPARE_PERSISTENT, &stmt,
-                                nullptr);
+    int rc = sqlite3_prepare_v3(db_, text.c_str(), static_cast<int>(text.size()),
+                                SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
     if (rc != SQLITE_OK) {
-      throw StorageError(KindOf(rc), std::string("SQLite prepare: ") + sqlite3_errmsg(db_) + " in: " + text);
+      throw StorageError(KindOf(rc),
+                         std::string("SQLite prepare: ") + sqlite3_errmsg(db_) + " in: " + text);
     }
     cache_.emplace(std::string(sql), stmt);
     return stmt;
@@ -108,12 +111,16 @@ class SqliteConnection final : public Connection {
       std::visit(
           [&](const auto& v) {
             using T = std::decay_t<decltype(v)>;
-            if constexpr (std::is_same_v<T, std::nullptr_t>) sqlite3_bind_null(stmt, idx);
-            else if constexpr (std::is_same_v<T, int64_t>) sqlite3_bind_int64(stmt, idx, v);
-            else if constexpr (std::is_same_v<T, double>) sqlite3_bind_double(stmt, idx, v);
+            if constexpr (std::is_same_v<T, std::nullptr_t>)
+              sqlite3_bind_null(stmt, idx);
+            else if constexpr (std::is_same_v<T, int64_t>)
+              sqlite3_bind_int64(stmt, idx, v);
+            else if constexpr (std::is_same_v<T, double>)
+              sqlite3_bind_double(stmt, idx, v);
             else if constexpr (std::is_same_v<T, std::string>)
               sqlite3_bind_text64(stmt, idx, v.data(), v.size(), SQLITE_STATIC, SQLITE_UTF8);
-            else sqlite3_bind_blob64(stmt, idx, v.bytes.data(), v.bytes.size(), SQLITE_STATIC);
+            else
+              sqlite3_bind_blob64(stmt, idx, v.bytes.data(), v.bytes.size(), SQLITE_STATIC);
           },
           params[i]);
     }
@@ -132,8 +139,12 @@ class SqliteConnection final : public Connection {
       cells.reserve(static_cast<size_t>(n));
       for (int c = 0; c < n; ++c) {
         switch (sqlite3_column_type(stmt, c)) {
-          case SQLITE_NULL: cells.emplace_back(std::nullopt); break;
-          case SQLITE_INTEGER: cells.emplace_back(std::to_string(sqlite3_column_int64(stmt, c))); break;
+          case SQLITE_NULL:
+            cells.emplace_back(std::nullopt);
+            break;
+          case SQLITE_INTEGER:
+            cells.emplace_back(std::to_string(sqlite3_column_int64(stmt, c)));
+            break;
           case SQLITE_FLOAT: {
             char buf[64];
             std::snprintf(buf, sizeof buf, "%.17g", sqlite3_column_double(stmt, c));
@@ -143,7 +154,8 @@ class SqliteConnection final : public Connection {
           default: {
             const void* data = sqlite3_column_blob(stmt, c);
             int len = sqlite3_column_bytes(stmt, c);
-            cells.emplace_back(std::string(static_cast<const char*>(data), static_cast<size_t>(len)));
+            cells.emplace_back(
+                std::string(static_cast<const char*>(data), static_cast<size_t>(len)));
           }
         }
       }
@@ -158,6 +170,8 @@ class SqliteConnection final : public Connection {
 
 }  // namespace
 
-std::unique_ptr<Connection> OpenSqlite(const std::string& path) { return std::make_unique<SqliteConnection>(path); }
+std::unique_ptr<Connection> OpenSqlite(const std::string& path) {
+  return std::make_unique<SqliteConnection>(path);
+}
 
 }  // namespace klinik

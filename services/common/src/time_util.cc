@@ -90,7 +90,8 @@ std::optional<TimePoint> ParseRfc3339(std::string_view s) {
 std::optional<CivilDate> ParseCivilDate(std::string_view s) {
   if (s.size() != 10 || s[4] != '-' || s[7] != '-') return std::nullopt;
   int y, m, d;
-  if (!ParseInt(s.substr(0, 4), y) || !ParseInt(s.substr(5, 2), m) || !ParseInt(s.substr(8, 2), d)) {
+  if (!ParseInt(s.substr(0, 4), y) || !ParseInt(s.substr(5, 2), m) ||
+      !ParseInt(s.substr(8, 2), d)) {
     return std::nullopt;
   }
   year_month_day ymd{year(y), month(static_cast<unsigned>(m)), day(static_cast<unsigned>(d))};
@@ -123,8 +124,12 @@ CivilDate AddDays(const CivilDate& date, int64_t n) {
 
 TimePoint StartOfDay(const CivilDate& date) { return TimePoint(ToSysDays(date)); }
 
-int64_t ToUnixMillis(TimePoint t) { return duration_cast<milliseconds>(t.time_since_epoch()).count(); }
-TimePoint FromUnixMillis(int64_t ms) { return TimePoint(duration_cast<Clock::duration>(milliseconds(ms))); }
+int64_t ToUnixMillis(TimePoint t) {
+  return duration_cast<milliseconds>(t.time_since_epoch()).count();
+}
+TimePoint FromUnixMillis(int64_t ms) {
+  return TimePoint(duration_cast<Clock::duration>(milliseconds(ms)));
+}
 
 std::string NewUuid() {
   uuid_t raw;

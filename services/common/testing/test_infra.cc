@@ -61,7 +61,8 @@ std::string Ensure(const std::string& kind, const std::string& file) {
   std::string dir = TempDir() + "/" + kind;
   std::string script = SourceDir() + "/tests/infra/" + kind + ".sh";
   std::string cmd = "bash '" + script + "' start '" + dir + "' >/dev/null";
-  if (std::system(cmd.c_str()) != 0) throw std::runtime_error("cannot start " + kind + " with " + script);
+  if (std::system(cmd.c_str()) != 0)
+    throw std::runtime_error("cannot start " + kind + " with " + script);
   static std::vector<std::string> to_stop;
   to_stop.push_back("bash '" + script + "' stop '" + dir + "' >/dev/null 2>&1");
   static bool registered = false;
@@ -82,9 +83,7 @@ std::string TempDir() {
   return tmpl;
 }
 
-std::string UniqueName(const std::string& prefix) {
-  return prefix + "." + NewUuid().substr(0, 8);
-}
+std::string UniqueName(const std::string& prefix) { return prefix + "." + NewUuid().substr(0, 8); }
 
 std::string KafkaBootstrap() { return Ensure("kafka", "bootstrap"); }
 
@@ -96,7 +95,8 @@ KafkaSettings KafkaTestSettings() {
 }
 
 void CreateTopics(const std::vector<std::string>& topics, int partitions) {
-  std::string error = klinik::CreateTopics(KafkaTestSettings(), topics, partitions, std::chrono::seconds(30));
+  std::string error =
+      klinik::CreateTopics(KafkaTestSettings(), topics, partitions, std::chrono::seconds(30));
   if (!error.empty()) throw std::runtime_error("CreateTopics: " + error);
 }
 
@@ -117,18 +117,21 @@ std::string FreshPostgresDatabase() {
   PQclear(r);
   PQfinish(conn);
   if (!ok) throw std::runtime_error("CREATE SCHEMA failed: " + why);
-  return base + (base.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" + name;
+  return base + (base.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" +
+         name;
 }
 
 std::string FreshSqliteDatabase() { return "sqlite://" + TempDir() + "/test.db"; }
 
-std::vector<ConsumedMessage> ReadTopic(const std::string& topic, size_t count, std::chrono::milliseconds timeout) {
+std::vector<ConsumedMessage> ReadTopic(const std::string& topic, size_t count,
+                                       std::chrono::milliseconds timeout) {
   KafkaSettings s = KafkaTestSettings();
   Consumer consumer(s, UniqueName("reader"), {topic});
   std::vector<ConsumedMessage> out;
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (out.size() < count && std::chrono::steady_clock::now() < deadline) {
-    for (auto& m : consumer.PollBatch(1000, std::chrono::milliseconds(200))) out.push_back(std::move(m));
+    for (auto& m : consumer.PollBatch(1000, std::chrono::milliseconds(200)))
+      out.push_back(std::move(m));
   }
   consumer.Close();
   return out;
@@ -143,7 +146,8 @@ bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds time
   return done();
 }
 
-ChildProcess::ChildProcess(std::string path, std::vector<std::string> args, std::map<std::string, std::string> env) {
+ChildProcess::ChildProcess(std::string path, std::vector<std::string> args,
+                           std::map<std::string, std::string> env) {
   std::string dir = TempDir();
   output_file_ = dir + "/output.log";
   ports_file_ = dir + "/ports.json";

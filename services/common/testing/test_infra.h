@@ -42,7 +42,8 @@ bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds time
 // A child process with its own environment additions; killed (SIGKILL) when destroyed.
 class ChildProcess {
  public:
-  ChildProcess(std::string path, std::vector<std::string> args, std::map<std::string, std::string> env);
+  ChildProcess(std::string path, std::vector<std::string> args,
+               std::map<std::string, std::string> env);
   ~ChildProcess();
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;

@@ -28,7 +28,8 @@ using namespace std::chrono_literals;
 
 std::string TallyBinary() { return testing::BinaryPath("services/common/tests/tally_service"); }
 
-OutgoingMessage Intake(const std::string& topic, const std::string& request_id, const std::string& ce_id = NewUuid()) {
+OutgoingMessage Intake(const std::string& topic, const std::string& request_id,
+                       const std::string& ce_id = NewUuid()) {
   v1::RegistrationIntake intake;
   intake.mutable_register_patient()->set_request_id(request_id);
   OutgoingMessage m{topic, request_id, intake.SerializeAsString(), {}};
@@ -45,7 +46,8 @@ class TallyFixture : public ::testing::TestWithParam<std::string> {
     output_ = testing::UniqueName("test.tally.out");
     testing::CreateTopics({input_, output_});
     testing::CreateTopics({std::string(topics::kDeadLetter)});
-    url_ = GetParam() == "postgres" ? testing::FreshPostgresDatabase() : testing::FreshSqliteDatabase();
+    url_ = GetParam() == "postgres" ? testing::FreshPostgresDatabase()
+                                    : testing::FreshSqliteDatabase();
     producer_ = std::make_unique<Producer>(testing::KafkaTestSettings());
   }
 
@@ -72,7 +74,9 @@ class TallyFixture : public ::testing::TestWithParam<std::string> {
 
   Rows Tally() {
     auto db = Database::Open(url_, 1);
-    return db->Read([](Transaction& tx) { return tx.Query("SELECT request_id, n FROM tally ORDER BY request_id"); });
+    return db->Read([](Transaction& tx) {
+      return tx.Query("SELECT request_id, n FROM tally ORDER BY request_id");
+    });
   }
 
   int64_t TallyCount() {
@@ -93,7 +97,8 @@ TEST_P(TallyFixture, SigkillAfterDatabaseCommitBeforeOffsetCommitLosesAndDoubles
 
   // First run: killed right after its 10th database commit, before any offset commit.
   {
-    testing::ChildProcess first(TallyBinary(), {}, Env({{"KLINIK_TEST_CRASH_AFTER_COMMITS", "10"}}));
+    testing::ChildProcess first(TallyBinary(), {},
+                                Env({{"KLINIK_TEST_CRASH_AFTER_COMMITS", "10"}}));
     EXPECT_EQ(first.Wait(60s), 128 + SIGKILL) << first.Output();
   }
   EXPECT_EQ(TallyCount(), 10);
@@ -115,7 +120,8 @@ TEST_P(TallyFixture, SigkillAfterDatabaseCommitBeforeOffsetCommitLosesAndDoubles
   for (const auto& m : out) {
     v1::PatientEvent fact;
     ASSERT_TRUE(fact.ParseFromString(m.value));
-    ce_ids_by_request[fact.registration_matched().request_id()].insert(*FindHeader(m.headers, "ce_id"));
+    ce_ids_by_request[fact.registration_matched().request_id()].insert(
+        *FindHeader(m.headers, "ce_id"));
   }
   EXPECT_EQ(ce_ids_by_request.size(), static_cast<size_t>(kEvents));
   for (const auto& [request, ids] : ce_ids_by_request) EXPECT_EQ(ids.size(), 1u) << request;
@@ -179,19 +185,31 @@ TEST_P(TallyFixture, ServesHealthReadinessMetricsAndStopsGracefully) {
   int status = 0;
   EXPECT_EQ(testing::HttpGet(http_port, "/healthz", &status), "ok\n");
   EXPECT_EQ(status, 200);
-  ASSERT_TRUE(testing::WaitUntil([&] { testing::HttpGet(http_port, "/readyz", &status); return status == 200; }, 30s));
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] {
+        testing::HttpGet(http_port, "/readyz", &status);
+        return status == 200;
+      },
+      30s));
   Send(Intake(input_, "m1"));
   ASSERT_TRUE(testing::WaitUntil([&] { return TallyCount() == 1; }, 60s));
   std::string metrics;
-  ASSERT_TRUE(testing::WaitUntil([&] {
-    metrics = testing::HttpGet(http_port, "/metrics", &status);
-    return metrics.find("klinik_events_produced_total{outcome=\"ok\",topic=\"" + output_ + "\"} 1") != std::string::npos;
-  }, 30s)) << metrics;
-  EXPECT_THAT(metrics, HasSubstr("klinik_events_consumed_total{outcome=\"applied\",topic=\"" + input_ + "\"} 1"));
-  ASSERT_TRUE(testing::WaitUntil([&] {
-    metrics = testing::HttpGet(http_port, "/metrics", &status);
-    return metrics.find("klinik_consumer_lag{group=") != std::string::npos;
-  }, 30s));
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] {
+        metrics = testing::HttpGet(http_port, "/metrics", &status);
+        return metrics.find("klinik_events_produced_total{outcome=\"ok\",topic=\"" + output_ +
+                            "\"} 1") != std::string::npos;
+      },
+      30s))
+      << metrics;
+  EXPECT_THAT(metrics, HasSubstr("klinik_events_consumed_total{outcome=\"applied\",topic=\"" +
+                                 input_ + "\"} 1"));
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] {
+        metrics = testing::HttpGet(http_port, "/metrics", &status);
+        return metrics.find("klinik_consumer_lag{group=") != std::string::npos;
+      },
+      30s));
   for (const char* name : {"klinik_event_processing_seconds_bucket", "klinik_outbox_backlog",
                            "klinik_ready 1", "klinik_build_info"}) {
     EXPECT_THAT(metrics, HasSubstr(name));
@@ -217,12 +235,14 @@ TEST(ServiceConfig, BadDatabaseUrlExitsWithOneLineNamingTheVariable) {
 TEST(ServiceConfig, BadFlagAndBadNumberAreNamed) {
   std::string db = testing::FreshSqliteDatabase();
   {
-    testing::ChildProcess service(TallyBinary(), {"--batch-size=lots"}, {{"KLINIK_DATABASE_URL", db}});
+    testing::ChildProcess service(TallyBinary(), {"--batch-size=lots"},
+                                  {{"KLINIK_DATABASE_URL", db}});
     EXPECT_EQ(service.Wait(20s), 2);
     EXPECT_THAT(service.Output(), HasSubstr("KLINIK_BATCH_SIZE"));
   }
   {
-    testing::ChildProcess service(TallyBinary(), {"--kafka-acks=sometimes"}, {{"KLINIK_DATABASE_URL", db}});
+    testing::ChildProcess service(TallyBinary(), {"--kafka-acks=sometimes"},
+                                  {{"KLINIK_DATABASE_URL", db}});
     EXPECT_EQ(service.Wait(20s), 2);
     EXPECT_THAT(service.Output(), HasSubstr("KLINIK_KAFKA_ACKS"));
   }
@@ -277,7 +297,12 @@ TEST(ServiceGrpc, HealthAndReflectionWorkWithGrpcurl) {
     return bytes;
   };
   std::string health;
-  ASSERT_TRUE(testing::WaitUntil([&] { health = check(); return health == std::string("\x08\x01", 2); }, 30s))
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] {
+        health = check();
+        return health == std::string("\x08\x01", 2);
+      },
+      30s))
       << "health answer bytes: " << health.size();
   service.Signal(SIGTERM);
   EXPECT_EQ(service.Wait(30s), 0);

@@ -16,11 +16,13 @@ namespace {
 class StorageTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    url_ = GetParam() == "postgres" ? testing::FreshPostgresDatabase() : testing::FreshSqliteDatabase();
+    url_ = GetParam() == "postgres" ? testing::FreshPostgresDatabase()
+                                    : testing::FreshSqliteDatabase();
     db_ = Database::Open(url_, 4);
     db_->Migrate("klinik_platform", PlatformMigrations());
-    db_->Migrate("test", {{1, "things", "CREATE TABLE things (id TEXT PRIMARY KEY, n INTEGER NOT NULL, "
-                                        "x DOUBLE PRECISION, data {{BLOB}}, note TEXT)"}});
+    db_->Migrate("test", {{1, "things",
+                           "CREATE TABLE things (id TEXT PRIMARY KEY, n INTEGER NOT NULL, "
+                           "x DOUBLE PRECISION, data {{BLOB}}, note TEXT)"}});
   }
   std::string url_;
   std::unique_ptr<Database> db_;
@@ -33,7 +35,8 @@ TEST_P(StorageTest, RoundTripsEveryValueType) {
                          {std::string("a"), int64_t{42}, 2.5, Blob{binary}, nullptr}),
               1);
   });
-  Rows rows = db_->Read([](Transaction& tx) { return tx.Query("SELECT id, n, x, data, note FROM things"); });
+  Rows rows = db_->Read(
+      [](Transaction& tx) { return tx.Query("SELECT id, n, x, data, note FROM things"); });
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0].Text(0), "a");
   EXPECT_EQ(rows[0].Int(1), 42);
@@ -48,7 +51,8 @@ TEST_P(StorageTest, ThrowingRollsBackTheWholeTransaction) {
     throw std::runtime_error("domain failure");
   }),
                std::runtime_error);
-  auto n = db_->Read([](Transaction& tx) { return tx.Query("SELECT COUNT(*) FROM things").at(0).Int(0); });
+  auto n = db_->Read(
+      [](Transaction& tx) { return tx.Query("SELECT COUNT(*) FROM things").at(0).Int(0); });
   EXPECT_EQ(n, 0);
 }
 
@@ -77,13 +81,15 @@ TEST_P(StorageTest, BadSqlIsPermanent) {
 }
 
 TEST_P(StorageTest, MigrationsApplyOnceAcrossRestarts) {
-  std::vector<Migration> ms = {{1, "things", "CREATE TABLE things (id TEXT PRIMARY KEY, n INTEGER NOT NULL)"},
-                               {2, "more", "ALTER TABLE things ADD COLUMN extra TEXT"}};
+  std::vector<Migration> ms = {
+      {1, "things", "CREATE TABLE things (id TEXT PRIMARY KEY, n INTEGER NOT NULL)"},
+      {2, "more", "ALTER TABLE things ADD COLUMN extra TEXT"}};
   auto other = Database::Open(url_, 2);
   other->Migrate("test", ms);  // version 1 is already applied: only 2 runs
   other->Migrate("test", ms);  // nothing runs
   auto applied = other->Read([](Transaction& tx) {
-    return tx.Query("SELECT version FROM klinik_schema_migrations WHERE component = 'test' ORDER BY version");
+    return tx.Query(
+        "SELECT version FROM klinik_schema_migrations WHERE component = 'test' ORDER BY version");
   });
   ASSERT_EQ(applied.size(), 2u);
   EXPECT_EQ(applied[1].Int(0), 2);
@@ -100,7 +106,8 @@ TEST_P(StorageTest, ConcurrentWritersFromManyThreadsLoseNothing) {
         for (;;) {
           try {
             db_->InTransaction([&](Transaction& tx) {
-              auto n = tx.Query(std::string("SELECT n FROM things WHERE id = 'counter'") + std::string(tx.ForUpdate()))
+              auto n = tx.Query(std::string("SELECT n FROM things WHERE id = 'counter'") +
+                                std::string(tx.ForUpdate()))
                            .at(0)
                            .Int(0);
               tx.Execute("UPDATE things SET n = $1 WHERE id = 'counter'", {n + 1});
@@ -114,7 +121,9 @@ TEST_P(StorageTest, ConcurrentWritersFromManyThreadsLoseNothing) {
     });
   }
   for (auto& t : threads) t.join();
-  auto n = db_->Read([](Transaction& tx) { return tx.Query("SELECT n FROM things WHERE id = 'counter'").at(0).Int(0); });
+  auto n = db_->Read([](Transaction& tx) {
+    return tx.Query("SELECT n FROM things WHERE id = 'counter'").at(0).Int(0);
+  });
   EXPECT_EQ(n, 200);
 }
 
@@ -127,7 +136,8 @@ TEST_P(StorageTest, InboxRemembersProcessedEventsPerConsumer) {
     EXPECT_TRUE(inbox::Seen(tx, "group-a", "ce-1"));
     EXPECT_FALSE(inbox::Seen(tx, "group-b", "ce-1"));
   });
-  EXPECT_THROW(db_->InTransaction([&](Transaction& tx) { inbox::Record(tx, "group-a", "ce-1"); }), StorageError);
+  EXPECT_THROW(db_->InTransaction([&](Transaction& tx) { inbox::Record(tx, "group-a", "ce-1"); }),
+               StorageError);
 }
 
 TEST_P(StorageTest, OutboxRowsCommitOrRollBackWithTheStateChange) {
@@ -144,7 +154,9 @@ TEST_P(StorageTest, OutboxRowsCommitOrRollBackWithTheStateChange) {
     out.Publish("topic.a", "k", "id.klinik.patient.registration_matched.v1", "p1", fact);
     EXPECT_EQ(out.count(), 1);
   });
-  auto rows = db_->Read([](Transaction& tx) { return tx.Query("SELECT topic, msg_key, payload, headers FROM klinik_outbox"); });
+  auto rows = db_->Read([](Transaction& tx) {
+    return tx.Query("SELECT topic, msg_key, payload, headers FROM klinik_outbox");
+  });
   ASSERT_EQ(rows.size(), 1u);
   v1::PatientEvent back;
   ASSERT_TRUE(back.ParseFromString(rows[0].Text(2)));
@@ -161,7 +173,8 @@ TEST_P(StorageTest, RelayPublishesInOrderToRealKafkaAndMarksSent) {
     for (int i = 0; i < 20; ++i) {
       v1::PatientEvent fact;
       fact.mutable_registration_matched()->set_request_id("r" + std::to_string(i));
-      ids.push_back(out.Publish(topic, "same-key", "id.klinik.patient.registration_matched.v1", "p", fact));
+      ids.push_back(
+          out.Publish(topic, "same-key", "id.klinik.patient.registration_matched.v1", "p", fact));
     }
   });
   Producer producer(testing::KafkaTestSettings());

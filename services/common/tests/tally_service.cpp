@@ -4,8 +4,8 @@
 //
 //   KLINIK_TALLY_INPUT   topic to consume (RegistrationIntake values)
 //   KLINIK_TALLY_OUTPUT  topic for the facts (PatientEvent values)
-#include "klinik/v1/registration.pb.h"
 #include "klinik/service.h"
+#include "klinik/v1/registration.pb.h"
 
 namespace {
 
@@ -13,16 +13,18 @@ class TallyHandler final : public klinik::EventHandler {
  public:
   explicit TallyHandler(std::string output) : output_(std::move(output)) {}
 
-  klinik::HandleResult Handle(const klinik::InboundEvent& event, klinik::OutboxWriter& out) override {
+  klinik::HandleResult Handle(const klinik::InboundEvent& event,
+                              klinik::OutboxWriter& out) override {
     klinik::v1::RegistrationIntake intake;
     if (!intake.ParseFromString(event.message.value) || !intake.has_register_patient()) {
       return klinik::HandleResult::DeadLetter("value is not a RegistrationIntake.register_patient");
     }
     const std::string& id = intake.register_patient().request_id();
     auto& tx = out.tx();
-    tx.Execute("INSERT INTO tally (request_id, n) VALUES ($1, 1) "
-               "ON CONFLICT (request_id) DO UPDATE SET n = tally.n + 1",
-               {id});
+    tx.Execute(
+        "INSERT INTO tally (request_id, n) VALUES ($1, 1) "
+        "ON CONFLICT (request_id) DO UPDATE SET n = tally.n + 1",
+        {id});
     klinik::v1::PatientEvent fact;
     fact.mutable_registration_matched()->set_request_id(id);
     out.Publish(output_, event.message.key, "id.klinik.patient.registration_matched.v1", id, fact);
@@ -37,7 +39,8 @@ class TallyHandler final : public klinik::EventHandler {
 
 int main(int argc, char** argv) {
   return klinik::RunService(argc, argv, "tally", [](klinik::ServiceRuntime& rt) {
-    rt.Migrate("tally", {{1, "tally", "CREATE TABLE tally (request_id TEXT PRIMARY KEY, n INTEGER NOT NULL)"}});
+    rt.Migrate("tally", {{1, "tally",
+                          "CREATE TABLE tally (request_id TEXT PRIMARY KEY, n INTEGER NOT NULL)"}});
     std::string input = rt.config().RequiredString("KLINIK_TALLY_INPUT");
     std::string output = rt.config().RequiredString("KLINIK_TALLY_OUTPUT");
     rt.AddConsumer({input}, std::make_shared<TallyHandler>(output));

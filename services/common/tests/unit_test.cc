@@ -17,7 +17,10 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 TEST(Config, ReadsTypedValuesAndDefaults) {
-  Config c({{"KLINIK_BATCH_SIZE", "250"}, {"KLINIK_RATE", "2.5"}, {"KLINIK_ON", "yes"}, {"KLINIK_WAIT", "72h"}});
+  Config c({{"KLINIK_BATCH_SIZE", "250"},
+            {"KLINIK_RATE", "2.5"},
+            {"KLINIK_ON", "yes"},
+            {"KLINIK_WAIT", "72h"}});
   EXPECT_EQ(c.Int("KLINIK_BATCH_SIZE", 1, 1, 1000), 250);
   EXPECT_EQ(c.Int("KLINIK_MISSING", 7, 1, 1000), 7);
   EXPECT_DOUBLE_EQ(c.Double("KLINIK_RATE", 1, 0, 10), 2.5);
@@ -47,18 +50,36 @@ TEST_P(ConfigRejects, BadValueWithOneLineNamingTheVariable) {
 
 INSTANTIATE_TEST_SUITE_P(
     Values, ConfigRejects,
-    ::testing::Values(
-        BadValue{{{"KLINIK_BATCH_SIZE", "many"}}, [](const Config& c) { (void)c.Int("KLINIK_BATCH_SIZE", 1, 1, 9); }, "KLINIK_BATCH_SIZE"},
-        BadValue{{{"KLINIK_BATCH_SIZE", "0"}}, [](const Config& c) { (void)c.Int("KLINIK_BATCH_SIZE", 1, 1, 9); }, "between 1 and 9"},
-        BadValue{{{"KLINIK_BATCH_SIZE", "12abc"}}, [](const Config& c) { (void)c.Int("KLINIK_BATCH_SIZE", 1, 1, 99); }, "KLINIK_BATCH_SIZE"},
-        BadValue{{{"KLINIK_RATE", "fast"}}, [](const Config& c) { (void)c.Double("KLINIK_RATE", 1, 0, 9); }, "KLINIK_RATE"},
-        BadValue{{{"KLINIK_ON", "maybe"}}, [](const Config& c) { (void)c.Bool("KLINIK_ON", true); }, "KLINIK_ON"},
-        BadValue{{{"KLINIK_WAIT", "10"}}, [](const Config& c) { (void)c.Duration("KLINIK_WAIT", {}); }, "with a unit"},
-        BadValue{{{"KLINIK_WAIT", "10parsecs"}}, [](const Config& c) { (void)c.Duration("KLINIK_WAIT", {}); }, "KLINIK_WAIT"},
-        BadValue{{}, [](const Config& c) { (void)c.RequiredString("KLINIK_ORG_ID"); }, "KLINIK_ORG_ID: is required"},
-        BadValue{{}, [](const Config& c) { (void)c.Secret("KLINIK_CLIENT_SECRET"); }, "KLINIK_CLIENT_SECRET_FILE"},
-        BadValue{{{"KLINIK_CLIENT_SECRET_FILE", "/nonexistent/secret"}},
-                 [](const Config& c) { (void)c.Secret("KLINIK_CLIENT_SECRET"); }, "cannot read"}),
+    ::testing::Values(BadValue{{{"KLINIK_BATCH_SIZE", "many"}},
+                               [](const Config& c) { (void)c.Int("KLINIK_BATCH_SIZE", 1, 1, 9); },
+                               "KLINIK_BATCH_SIZE"},
+                      BadValue{{{"KLINIK_BATCH_SIZE", "0"}},
+                               [](const Config& c) { (void)c.Int("KLINIK_BATCH_SIZE", 1, 1, 9); },
+                               "between 1 and 9"},
+                      BadValue{{{"KLINIK_BATCH_SIZE", "12abc"}},
+                               [](const Config& c) { (void)c.Int("KLINIK_BATCH_SIZE", 1, 1, 99); },
+                               "KLINIK_BATCH_SIZE"},
+                      BadValue{{{"KLINIK_RATE", "fast"}},
+                               [](const Config& c) { (void)c.Double("KLINIK_RATE", 1, 0, 9); },
+                               "KLINIK_RATE"},
+                      BadValue{{{"KLINIK_ON", "maybe"}},
+                               [](const Config& c) { (void)c.Bool("KLINIK_ON", true); },
+                               "KLINIK_ON"},
+                      BadValue{{{"KLINIK_WAIT", "10"}},
+                               [](const Config& c) { (void)c.Duration("KLINIK_WAIT", {}); },
+                               "with a unit"},
+                      BadValue{{{"KLINIK_WAIT", "10parsecs"}},
+                               [](const Config& c) { (void)c.Duration("KLINIK_WAIT", {}); },
+                               "KLINIK_WAIT"},
+                      BadValue{{},
+                               [](const Config& c) { (void)c.RequiredString("KLINIK_ORG_ID"); },
+                               "KLINIK_ORG_ID: is required"},
+                      BadValue{{},
+                               [](const Config& c) { (void)c.Secret("KLINIK_CLIENT_SECRET"); },
+                               "KLINIK_CLIENT_SECRET_FILE"},
+                      BadValue{{{"KLINIK_CLIENT_SECRET_FILE", "/nonexistent/secret"}},
+                               [](const Config& c) { (void)c.Secret("KLINIK_CLIENT_SECRET"); },
+                               "cannot read"}),
     [](const auto& info) { return "case" + std::to_string(info.index); });
 
 TEST(Config, SecretValuesAreNeverEchoed) {
@@ -74,7 +95,8 @@ TEST(Config, SecretValuesAreNeverEchoed) {
 
 TEST(Config, FlagsOverrideEnvironmentAndUnknownFlagsAreRefused) {
   setenv("KLINIK_BATCH_SIZE", "10", 1);
-  std::vector<std::string> args = {"svc", "--batch-size=20", "--log-level", "debug", "--batch-sise=3"};
+  std::vector<std::string> args = {"svc", "--batch-size=20", "--log-level", "debug",
+                                   "--batch-sise=3"};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   Config c = Config::FromProcess(static_cast<int>(argv.size()), argv.data());
@@ -90,7 +112,8 @@ TEST(Config, FlagsOverrideEnvironmentAndUnknownFlagsAreRefused) {
 }
 
 TEST(Config, KafkaPropertiesPassThrough) {
-  Config c({{"KLINIK_KAFKA_SECURITY_PROTOCOL", "SASL_SSL"}, {"KLINIK_KAFKA_BOOTSTRAP_SERVERS", "k:9093"},
+  Config c({{"KLINIK_KAFKA_SECURITY_PROTOCOL", "SASL_SSL"},
+            {"KLINIK_KAFKA_BOOTSTRAP_SERVERS", "k:9093"},
             {"KLINIK_DATABASE_URL", "sqlite:///x"}});
   auto props = c.KafkaProperties();
   EXPECT_EQ(props.at("security.protocol"), "SASL_SSL");
@@ -110,11 +133,11 @@ TEST(Log, NeverPrintsNikNamesOrPhones) {
   std::ostringstream sink;
   log::SetSink(&sink);
   log::Info("registered 3201014501900001", {{"nik", "3201014501900001"},
-                                           {"full_name", "Siti Aminah"},
-                                           {"phone", "081234567890"},
-                                           {"note", "called 081234567890"},
-                                           {"patient_id", "5f0c-uuid"},
-                                           {"count", 3}});
+                                            {"full_name", "Siti Aminah"},
+                                            {"phone", "081234567890"},
+                                            {"note", "called 081234567890"},
+                                            {"patient_id", "5f0c-uuid"},
+                                            {"count", 3}});
   log::SetSink(nullptr);
   std::string line = sink.str();
   EXPECT_THAT(line, Not(HasSubstr("3201014501900001")));
@@ -141,7 +164,8 @@ TEST(Log, LevelFilters) {
 }
 
 TEST(CloudEvents, HeadersRoundTrip) {
-  CloudEvent e = NewCloudEvent("id.klinik.patient.registered.v1", "/klinik/registration", "patient-1");
+  CloudEvent e =
+      NewCloudEvent("id.klinik.patient.registered.v1", "/klinik/registration", "patient-1");
   Headers h;
   AppendCloudEventHeaders(e, h);
   EXPECT_EQ(FindHeader(h, "ce_specversion"), "1.0");
@@ -184,7 +208,8 @@ TEST(Time, Rfc3339) {
   ASSERT_TRUE(t);
   EXPECT_EQ(FormatRfc3339(*t), "2025-07-21T01:30:00Z");
   EXPECT_EQ(FormatFhirDateTime(*t), "2025-07-21T01:30:00+00:00");
-  EXPECT_EQ(FormatRfc3339(*ParseRfc3339("2025-07-21T01:30:00.250Z"), true), "2025-07-21T01:30:00.250Z");
+  EXPECT_EQ(FormatRfc3339(*ParseRfc3339("2025-07-21T01:30:00.250Z"), true),
+            "2025-07-21T01:30:00.250Z");
   EXPECT_FALSE(ParseRfc3339("2025-07-21 01:30:00"));
   EXPECT_FALSE(ParseRfc3339("2025-13-21T01:30:00Z"));
 }

@@ -14,11 +14,11 @@ namespace klinik {
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
 struct CloudEvent {
-  std::string id;           // UUID, set once by the first producer and kept through retries
-  std::string source;       // URI reference of the producer, e.g. /klinik/registration
-  std::string type;         // e.g. id.klinik.patient.registered.v1
-  std::string time;         // RFC 3339, UTC
-  std::string subject;      // the aggregate id the event is about (never a NIK)
+  std::string id;       // UUID, set once by the first producer and kept through retries
+  std::string source;   // URI reference of the producer, e.g. /klinik/registration
+  std::string type;     // e.g. id.klinik.patient.registered.v1
+  std::string time;     // RFC 3339, UTC
+  std::string subject;  // the aggregate id the event is about (never a NIK)
   std::string content_type = "application/protobuf";
   std::string traceparent;  // W3C trace context; kept across hops
 };

@@ -38,7 +38,8 @@ class Config {
   [[nodiscard]] bool Has(std::string_view name) const;
   [[nodiscard]] std::string String(std::string_view name, std::string_view fallback) const;
   [[nodiscard]] std::string RequiredString(std::string_view name) const;
-  [[nodiscard]] int64_t Int(std::string_view name, int64_t fallback, int64_t min, int64_t max) const;
+  [[nodiscard]] int64_t Int(std::string_view name, int64_t fallback, int64_t min,
+                            int64_t max) const;
   [[nodiscard]] double Double(std::string_view name, double fallback, double min, double max) const;
   [[nodiscard]] bool Bool(std::string_view name, bool fallback) const;
   // Durations are written with a unit: 250ms, 30s, 5m, 72h, 90d.

@@ -45,7 +45,8 @@ struct ClientOptions {
 };
 
 // An insecure channel (in-cluster traffic; mTLS belongs to the mesh) with a retry policy.
-std::shared_ptr<grpc::Channel> MakeClientChannel(const std::string& target, const ClientOptions& options = {});
+std::shared_ptr<grpc::Channel> MakeClientChannel(const std::string& target,
+                                                 const ClientOptions& options = {});
 
 // A client context whose deadline is `timeout` from now.
 std::unique_ptr<grpc::ClientContext> ContextWithDeadline(std::chrono::milliseconds timeout);

@@ -2,9 +2,9 @@
 // /healthz and /readyz. Labels never carry personal data or unbounded ids (no patient, clinic
 // or item ids: there are 80,000 clinics).
 //
-//   klinik_events_consumed_total{topic,outcome}   outcome: applied|rejected|duplicate|dead_letter|retry
-//   klinik_events_produced_total{topic,outcome}   outcome: ok|error
-//   klinik_event_processing_seconds{topic}        histogram
+//   klinik_events_consumed_total{topic,outcome}   outcome:
+//   applied|rejected|duplicate|dead_letter|retry klinik_events_produced_total{topic,outcome}
+//   outcome: ok|error klinik_event_processing_seconds{topic}        histogram
 //   klinik_dead_letters_total{topic}              messages sent to klinik.deadletter.v1, by origin
 //   klinik_outbox_backlog                         unsent outbox rows
 //   klinik_consumer_lag{group}                    messages behind the high watermark
@@ -47,9 +47,11 @@ class Metrics {
   void SetReady(bool ready);
 
   // Counters of a service's own (e.g. klinik_registrations_total{outcome,reason}).
-  prometheus::Family<prometheus::Counter>& AddCounter(const std::string& name, const std::string& help);
+  prometheus::Family<prometheus::Counter>& AddCounter(const std::string& name,
+                                                      const std::string& help);
   prometheus::Family<prometheus::Gauge>& AddGauge(const std::string& name, const std::string& help);
-  prometheus::Family<prometheus::Histogram>& AddHistogram(const std::string& name, const std::string& help);
+  prometheus::Family<prometheus::Histogram>& AddHistogram(const std::string& name,
+                                                          const std::string& help);
 
   // Prometheus text exposition of everything registered.
   [[nodiscard]] std::string Render() const;

@@ -59,12 +59,12 @@ class OutboxWriter {
 };
 
 struct OutboxRelayOptions {
-  std::string service;                               // names the relay's lock and metrics
-  size_t batch_size = 500;                           // rows published per round
-  std::chrono::milliseconds idle_interval{200};      // poll when nobody calls Wake()
-  std::chrono::milliseconds retry_interval{1000};    // after a failed round
-  std::chrono::milliseconds send_timeout{30000};     // wait for delivery reports
-  std::chrono::hours retention{24};                  // sent rows kept for inspection
+  std::string service;                             // names the relay's lock and metrics
+  size_t batch_size = 500;                         // rows published per round
+  std::chrono::milliseconds idle_interval{200};    // poll when nobody calls Wake()
+  std::chrono::milliseconds retry_interval{1000};  // after a failed round
+  std::chrono::milliseconds send_timeout{30000};   // wait for delivery reports
+  std::chrono::hours retention{24};                // sent rows kept for inspection
 };
 
 class OutboxRelay {

@@ -43,9 +43,13 @@ class [[nodiscard]] HandleResult {
     kRetry,       // transient: roll back and try again later
   };
   static HandleResult Applied() { return HandleResult(Kind::kApplied, {}); }
-  static HandleResult Rejected(std::string reason) { return HandleResult(Kind::kRejected, std::move(reason)); }
+  static HandleResult Rejected(std::string reason) {
+    return HandleResult(Kind::kRejected, std::move(reason));
+  }
   static HandleResult Ignored() { return HandleResult(Kind::kIgnored, {}); }
-  static HandleResult DeadLetter(std::string error) { return HandleResult(Kind::kDeadLetter, std::move(error)); }
+  static HandleResult DeadLetter(std::string error) {
+    return HandleResult(Kind::kDeadLetter, std::move(error));
+  }
   static HandleResult Retry(std::string why) { return HandleResult(Kind::kRetry, std::move(why)); }
 
   [[nodiscard]] Kind kind() const { return kind_; }
@@ -66,8 +70,8 @@ class EventHandler {
 };
 
 struct ProcessorOptions {
-  std::string service;           // dead-letter header and ce_source
-  std::string group_id;          // consumer group; also the inbox's consumer name
+  std::string service;   // dead-letter header and ce_source
+  std::string group_id;  // consumer group; also the inbox's consumer name
   std::vector<std::string> topics;
   size_t batch_size = 500;
   std::chrono::milliseconds poll_timeout{100};
@@ -80,8 +84,8 @@ struct ProcessorOptions {
 
 class EventProcessor : public RebalanceListener {
  public:
-  EventProcessor(ProcessorOptions options, const KafkaSettings& kafka, Database& db, EventHandler& handler,
-                 Metrics* metrics, std::function<void()> on_committed);
+  EventProcessor(ProcessorOptions options, const KafkaSettings& kafka, Database& db,
+                 EventHandler& handler, Metrics* metrics, std::function<void()> on_committed);
   ~EventProcessor() override;
 
   // Runs until Stop(); the last batch finishes and its offsets are committed.

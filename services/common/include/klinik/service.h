@@ -77,7 +77,9 @@ class ServiceRuntime {
   [[nodiscard]] int grpc_port() const { return grpc_ ? grpc_->port() : 0; }
   [[nodiscard]] int http_port() const { return http_ ? http_->port() : 0; }
   [[nodiscard]] bool Ready() const;
-  void WakeOutbox() { if (relay_) relay_->Wake(); }
+  void WakeOutbox() {
+    if (relay_) relay_->Wake();
+  }
 
  private:
   struct Periodic {
@@ -115,6 +117,7 @@ class ServiceRuntime {
 // The main() of every service: parses configuration, calls `setup`, runs. A ConfigError prints
 // one line "<service>: <VARIABLE>: <problem>" on stderr and returns 2; a start-up failure
 // (database or Kafka unreachable) prints one line and returns 1.
-int RunService(int argc, char** argv, const std::string& service, const std::function<void(ServiceRuntime&)>& setup);
+int RunService(int argc, char** argv, const std::string& service,
+               const std::function<void(ServiceRuntime&)>& setup);
 
 }  // namespace klinik

@@ -38,8 +38,10 @@ using Params = std::vector<Value>;
 template <typename T>
 Value Nullable(const std::optional<T>& v) {
   if (!v) return nullptr;
-  if constexpr (std::is_integral_v<T>) return static_cast<int64_t>(*v);
-  else return *v;
+  if constexpr (std::is_integral_v<T>)
+    return static_cast<int64_t>(*v);
+  else
+    return *v;
 }
 
 class Row {
@@ -69,7 +71,8 @@ enum class StorageErrorKind {
 
 class StorageError : public std::runtime_error {
  public:
-  StorageError(StorageErrorKind kind, const std::string& what) : std::runtime_error(what), kind_(kind) {}
+  StorageError(StorageErrorKind kind, const std::string& what)
+      : std::runtime_error(what), kind_(kind) {}
   [[nodiscard]] StorageErrorKind kind() const { return kind_; }
   [[nodiscard]] bool retryable() const { return kind_ != StorageErrorKind::kPermanent; }
 

@@ -1,0 +1,158 @@
+// klinikctl: flags become the right protobuf fields; intake events reach real Kafka with
+// CloudEvents headers and come back decoded through `watch`; errors are clear and say which
+// flag or service is at fault.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "klinik/time_util.h"
+#include "klinik/topics.h"
+#include "klinik/v1/pharmacy.pb.h"
+#include "klinik/v1/registration.pb.h"
+#include "klinik/v1/screening.pb.h"
+#include "klinikctl.h"
+#include "message_builder.h"
+#include "test_infra.h"
+
+namespace klinikctl {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(MessageBuilder, FlagsFillNestedEnumAndRepeatedFields) {
+  klinik::v1::RegisterPatient m;
+  std::string error;
+  ASSERT_TRUE(BuildMessage({{"nik", "3201014501900001"},
+                            {"full-name", "Siti Aminah"},
+                            {"sex", "female"},
+                            {"address.village-code", "32.01.01.2001"},
+                            {"birth_date", "1990-01-05"}},
+                           &m, &error))
+      << error;
+  EXPECT_EQ(m.nik(), "3201014501900001");
+  EXPECT_EQ(m.full_name(), "Siti Aminah");
+  EXPECT_EQ(m.sex(), klinik::v1::SEX_FEMALE);
+  EXPECT_EQ(m.address().village_code(), "32.01.01.2001");
+  EXPECT_EQ(m.birth_date(), "1990-01-05");
+}
+
+TEST(MessageBuilder, NumbersOptionalsTimestampsAndJsonValues) {
+  klinik::v1::SubmitScreening s;
+  std::string error;
+  ASSERT_TRUE(BuildMessage({{"measurements.systolic-mmhg", "162"},
+                            {"measurements.weight-kg", "71.5"},
+                            {"measurements.danger-signs", "true"},
+                            {"measured-at", "2025-07-21T08:30:00+07:00"}},
+                           &s, &error))
+      << error;
+  EXPECT_TRUE(s.measurements().has_systolic_mmhg());
+  EXPECT_EQ(s.measurements().systolic_mmhg(), 162);
+  EXPECT_DOUBLE_EQ(s.measurements().weight_kg(), 71.5);
+  EXPECT_FALSE(s.measurements().has_diastolic_mmhg());
+  EXPECT_EQ(s.measured_at().seconds(), 1753061400);
+
+  klinik::v1::DispenseMedication d;
+  ASSERT_TRUE(BuildMessage({{"lines", R"({"item_code":"93001234","quantity":10})"},
+                            {"lines", R"({"item_code":"94009999","quantity":2})"}},
+                           &d, &error))
+      << error;
+  ASSERT_EQ(d.lines_size(), 2);
+  EXPECT_EQ(d.lines(1).item_code(), "94009999");
+}
+
+struct BadFlag {
+  std::string flag, value, must_say;
+};
+class MessageBuilderRejects : public ::testing::TestWithParam<BadFlag> {};
+
+TEST_P(MessageBuilderRejects, NamingTheFlag) {
+  klinik::v1::SubmitScreening s;
+  std::string error;
+  EXPECT_FALSE(BuildMessage({{GetParam().flag, GetParam().value}}, &s, &error));
+  EXPECT_THAT(error, HasSubstr("--" + GetParam().flag));
+  EXPECT_THAT(error, HasSubstr(GetParam().must_say));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, MessageBuilderRejects,
+    ::testing::Values(BadFlag{"patient", "x", "unknown field"},
+                      BadFlag{"measurements.systolic-mmhg", "high", "whole number"},
+                      BadFlag{"measurements.weight-kg", "7kg", "number"},
+                      BadFlag{"measurements.glucose-kind", "sweet", "expected one of"},
+                      BadFlag{"measured-at", "yesterday", "RFC 3339"},
+                      BadFlag{"clinic-id.x", "1", "not a message field"}),
+    [](const auto& info) { return "case" + std::to_string(info.index); });
+
+TEST(MessageBuilder, DefaultsGiveARequestIdAndTheCurrentTime) {
+  klinik::v1::ReceiveStock r;
+  FillDefaults(&r);
+  EXPECT_TRUE(klinik::IsUuid(r.request_id()));
+  EXPECT_GT(r.received_at().seconds(), 1700000000);
+}
+
+int RunCli(std::vector<std::string> args, std::string* out, std::string* err) {
+  std::ostringstream o, e;
+  int code = Run(args, o, e);
+  *out = o.str();
+  *err = e.str();
+  return code;
+}
+
+TEST(Klinikctl, RegisterPublishesAndWatchDecodesWithHeaders) {
+  std::string topic(klinik::topics::kIntakeRegistration);
+  klinik::testing::CreateTopics({topic});
+  std::string bootstrap = klinik::testing::KafkaBootstrap();
+  std::string request_id = klinik::NewUuid();
+  std::string out, err;
+  ASSERT_EQ(RunCli({"register", "--bootstrap", bootstrap, "--request-id", request_id, "--nik",
+                    "3201014501900001", "--full-name", "Siti Aminah", "--birth-date", "1990-01-05",
+                    "--sex", "female", "--address.village-code", "32.01.01.2001", "--clinic-id",
+                    "clinic-1"},
+                   &out, &err),
+            0)
+      << err;
+  auto published = nlohmann::json::parse(out);
+  EXPECT_EQ(published["topic"], topic);
+  EXPECT_EQ(published["key"], "3201014501900001");
+  EXPECT_EQ(published["ce_type"], "id.klinik.intake.register_patient.v1");
+
+  ASSERT_EQ(RunCli({"watch", topic, "--bootstrap", bootstrap, "--from-beginning", "--timeout", "8"},
+                   &out, &err),
+            0)
+      << err;
+  bool found = false;
+  std::istringstream lines(out);
+  for (std::string line; std::getline(lines, line);) {
+    auto j = nlohmann::json::parse(line);
+    if (j["event"]["register_patient"]["request_id"] != request_id) continue;
+    found = true;
+    EXPECT_EQ(j["headers"]["ce_id"], published["ce_id"]);
+    EXPECT_EQ(j["headers"]["ce_specversion"], "1.0");
+    EXPECT_EQ(j["headers"]["content-type"], "application/protobuf");
+    EXPECT_EQ(j["event"]["register_patient"]["sex"], "SEX_FEMALE");
+  }
+  EXPECT_TRUE(found) << out;
+}
+
+TEST(Klinikctl, ClearErrors) {
+  std::string out, err;
+  EXPECT_EQ(RunCli({"register", "--nikk", "1"}, &out, &err), 2);
+  EXPECT_THAT(err, HasSubstr("--nikk"));
+  EXPECT_EQ(RunCli({"screen", "--clinic-id", "c1"}, &out, &err), 2);
+  EXPECT_THAT(err, HasSubstr("--patient_id"));
+  EXPECT_EQ(RunCli({"frobnicate"}, &out, &err), 2);
+  EXPECT_THAT(err, HasSubstr("unknown command"));
+  EXPECT_EQ(RunCli({"respond-referral", "--action", "approve"}, &out, &err), 2);
+  EXPECT_THAT(err, HasSubstr("--action"));
+  EXPECT_EQ(RunCli({"watch", "klinik.nope.v1"}, &out, &err), 2);
+  EXPECT_THAT(err, HasSubstr("unknown topic"));
+  EXPECT_EQ(RunCli({"patient", "--patient-id", "p1", "--addr", "127.0.0.1:1", "--timeout", "2"},
+                   &out, &err),
+            1);
+  EXPECT_THAT(err, HasSubstr("registration at 127.0.0.1:1 answered UNAVAILABLE"));
+}
+
+}  // namespace
+}  // namespace klinikctl
