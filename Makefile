@@ -4,6 +4,7 @@ BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 CTEST_JOBS ?= 3
 CMAKE_FLAGS ?=
+DEMO ?= 1
 
 .PHONY: all deps configure build test run clean format sanitize
 
@@ -24,7 +25,7 @@ test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(CTEST_JOBS) --timeout 600
 
 run: build
-	bash tools/dev/run.sh $(BUILD_DIR) $(RUN_ARGS)
+	DEMO=$(DEMO) bash tools/dev/run.sh $(BUILD_DIR) $(RUN_ARGS)
 
 sanitize:
 	$(MAKE) test BUILD_DIR=build-sanitize CMAKE_FLAGS=-DKLINIK_SANITIZE=ON

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "demo.h"
 #include "klinik/cloudevents.h"
 #include "klinik/grpc.h"
 #include "klinik/kafka.h"
@@ -453,7 +454,9 @@ void Usage(std::ostream& out) {
          "\nlook up over gRPC (--addr host:port, or KLINIKCTL_<SERVICE>_ADDR):\n";
   for (const auto& l : Lookups())
     out << "  " << l.name << std::string(20 - l.name.size(), ' ') << l.help << "\n";
-  out << "\nwatch a topic:\n  watch <topic> [--from-beginning] [--count N] [--timeout S]\n";
+  out << "\nwatch a topic:\n  watch <topic> [--from-beginning] [--count N] [--timeout S]\n"
+         "\nreplay the demo day (make run):\n  demo [--residents N] [--seed N] [--sandbox-url URL] "
+         "[--metrics name=port,…] [--timeout S]\n";
 }
 
 }  // namespace
@@ -489,6 +492,36 @@ int Run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     if (l.name == p.command) return Call(p, l, out, err);
   }
   if (p.command == "watch") return Watch(p, out, err);
+  if (p.command == "demo") {
+    DemoOptions o;
+    o.bootstrap = Bootstrap(p.options.count("bootstrap") ? p.options.at("bootstrap") : "");
+    if (p.options.count("residents"))
+      o.plan.residents = std::atoi(p.options.at("residents").c_str());
+    if (p.options.count("seed"))
+      o.plan.seed = std::strtoull(p.options.at("seed").c_str(), nullptr, 10);
+    if (p.options.count("sandbox-url")) o.sandbox_url = p.options.at("sandbox-url");
+    if (p.options.count("timeout")) o.timeout_seconds = std::atoi(p.options.at("timeout").c_str());
+    if (o.plan.residents <= 0 || o.plan.residents > 9999) {
+      err << "klinikctl: --residents must be between 1 and 9999\n";
+      return 2;
+    }
+    // --metrics registration=9101,screening=9102,…: where progress counts come from.
+    std::string list = p.options.count("metrics") ? p.options.at("metrics") : "";
+    for (size_t start = 0; start < list.size();) {
+      size_t comma = list.find(',', start);
+      std::string item =
+          list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      auto eq = item.find('=');
+      if (eq == std::string::npos) {
+        err << "klinikctl: --metrics takes name=port,name=port\n";
+        return 2;
+      }
+      o.metrics.emplace_back(item.substr(0, eq), std::atoi(item.substr(eq + 1).c_str()));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+    return RunDemo(o, out, err);
+  }
   err << "klinikctl: unknown command '" << p.command << "'\n";
   Usage(err);
   return 2;

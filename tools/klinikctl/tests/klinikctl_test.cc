@@ -5,8 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
+#include "demo.h"
 #include "klinik/time_util.h"
 #include "klinik/topics.h"
 #include "klinik/v1/pharmacy.pb.h"
@@ -152,6 +154,38 @@ TEST(Klinikctl, ClearErrors) {
                    &out, &err),
             1);
   EXPECT_THAT(err, HasSubstr("registration at 127.0.0.1:1 answered UNAVAILABLE"));
+}
+
+}  // namespace
+}  // namespace klinikctl
+
+namespace klinikctl {
+namespace {
+
+TEST(DemoResidents, ValidNiksForTheVillageDeterministicAndMostlyInTheBirthdayWindow) {
+  VillagePlan plan;
+  klinik::CivilDate today{2026, 11, 23};
+  auto residents = MakeResidents(plan, today);
+  ASSERT_EQ(residents.size(), 300u);
+  std::set<std::string> niks;
+  int in_window = 0;
+  for (const auto& r : residents) {
+    ASSERT_EQ(r.nik.size(), 16u) << r.nik;
+    EXPECT_EQ(r.nik.substr(0, 6), "320415") << "issued in the village's district";
+    int day = std::stoi(r.nik.substr(6, 2));
+    EXPECT_EQ(day, static_cast<int>(r.birth_date.day) + (r.female ? 40 : 0));
+    EXPECT_EQ(std::stoi(r.nik.substr(8, 2)), static_cast<int>(r.birth_date.month));
+    EXPECT_EQ(std::stoi(r.nik.substr(10, 2)), r.birth_date.year % 100);
+    EXPECT_NE(r.nik.substr(12, 4), "0000");
+    EXPECT_TRUE(klinik::ParseCivilDate(klinik::FormatCivilDate(r.birth_date))) << "a real day";
+    niks.insert(r.nik);
+    klinik::CivilDate birthday{today.year, r.birth_date.month, r.birth_date.day};
+    int64_t since = klinik::DaysBetween(birthday, today);
+    in_window += since >= 0 && since <= 30;
+  }
+  EXPECT_EQ(niks.size(), residents.size()) << "one NIK per resident";
+  EXPECT_GT(in_window, 180);
+  EXPECT_EQ(MakeResidents(plan, today)[42].nik, residents[42].nik) << "same seed, same village";
 }
 
 }  // namespace

@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# make run: the whole system on embedded defaults — the devbroker (librdkafka's mock cluster),
+# the five services on SQLite files in run/, and the SatuSehat sandbox — then the demo day.
+#
+#   tools/dev/run.sh BUILD_DIR [--no-demo] [--exit-after-demo] [--residents N]
+#
+# Ctrl-C (or SIGTERM) stops every process cleanly. A process that dies is reported.
+# KLINIK_RUN_DIR (default ./run) holds the databases, logs and the devbroker's address;
+# KLINIK_RUN_FREE_PORTS=1 picks free ports instead of the fixed ones below (tests use it).
+set -uo pipefail
+
+build=${1:?usage: run.sh BUILD_DIR [--no-demo] [--exit-after-demo] [--residents N]}
+shift
+demo=1
+exit_after_demo=0
+residents=300
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --no-demo) demo=0 ;;
+    --exit-after-demo) exit_after_demo=1 ;;
+    --residents) residents=$2; shift ;;
+    *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+[ "${DEMO:-1}" = 0 ] && demo=0
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+build=$(cd "$build" && pwd)
+run=${KLINIK_RUN_DIR:-$root/run}
+mkdir -p "$run/logs"
+rm -f "$run"/*.ports "$run/devbroker.bootstrap"
+
+services=(registration screening pharmacy referral satusehat-sync)
+declare -A grpc_port http_port binary pid
+binary[registration]=$build/services/registration/registration
+binary[screening]=$build/services/screening/screening
+binary[pharmacy]=$build/services/pharmacy/pharmacy
+binary[referral]=$build/services/referral/referral
+binary[satusehat-sync]=$build/services/satusehat-sync/satusehat-sync
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+i=0
+for s in "${services[@]}"; do
+  i=$((i + 1))
+  if [ "${KLINIK_RUN_FREE_PORTS:-0}" = 1 ]; then
+    grpc_port[$s]=$(free_port); http_port[$s]=$(free_port)
+  else
+    grpc_port[$s]=$((50050 + i)); http_port[$s]=$((9100 + i))
+  fi
+done
+sandbox_port=8089
+[ "${KLINIK_RUN_FREE_PORTS:-0}" = 1 ] && sandbox_port=$(free_port)
+
+stopping=0
+stop_all() {
+  stopping=1
+  echo "stopping…"
+  for s in "${services[@]}"; do [ -n "${pid[$s]:-}" ] && kill -TERM "${pid[$s]}" 2>/dev/null; done
+  local failed=0
+  for s in "${services[@]}"; do
+    if [ -n "${pid[$s]:-}" ]; then
+      wait "${pid[$s]}"; rc=$?
+      if [ $rc -ne 0 ]; then echo "  $s exited with $rc (see $run/logs/$s.log)"; failed=1; else echo "  $s stopped"; fi
+    fi
+  done
+  for extra in sandbox devbroker; do
+    if [ -n "${pid[$extra]:-}" ]; then
+      kill -TERM "${pid[$extra]}" 2>/dev/null; wait "${pid[$extra]}"; rc=$?
+      if [ $rc -ne 0 ]; then echo "  $extra exited with $rc"; failed=1; else echo "  $extra stopped"; fi
+    fi
+  done
+  exit $failed
+}
+trap stop_all INT TERM
+
+die() { echo "run: $*" >&2; stopping=1; stop_all; }
+
+# 1. The devbroker.
+"$build/tools/devbroker/devbroker" --bootstrap-file "$run/devbroker.bootstrap" >"$run/logs/devbroker.out" 2>"$run/logs/devbroker.log" &
+pid[devbroker]=$!
+for _ in $(seq 100); do [ -s "$run/devbroker.bootstrap" ] && break; sleep 0.1; done
+[ -s "$run/devbroker.bootstrap" ] || die "the devbroker did not start (see $run/logs/devbroker.log)"
+bootstrap=$(cat "$run/devbroker.bootstrap")
+
+# 2. The SatuSehat sandbox (credentials are local development values only).
+org_id=10000004
+"$build/tools/satusehat-sandbox/satusehat-sandbox" --listen "127.0.0.1:$sandbox_port" --org-id "$org_id" \
+  --client-id klinik-dev --client-secret dev-secret --ports-file "$run/sandbox.ports" >"$run/logs/sandbox.log" 2>&1 &
+pid[sandbox]=$!
+printf '%s' dev-secret >"$run/satusehat.secret"
+
+# 3. The five services.
+common_env=(
+  "KLINIK_KAFKA_BOOTSTRAP_SERVERS=$bootstrap"
+  # The mock cluster rebalances only after session.timeout.ms - 1 s (TOOLCHAIN.md).
+  "KLINIK_KAFKA_SESSION_TIMEOUT_MS=6000" "KLINIK_KAFKA_HEARTBEAT_INTERVAL_MS=500"
+  "KLINIK_SHUTDOWN_TIMEOUT=15s"
+)
+for s in "${services[@]}"; do
+  [ -x "${binary[$s]}" ] || die "${binary[$s]} is missing: run make build"
+  env "${common_env[@]}" \
+    KLINIK_DATABASE_URL="sqlite://$run/$s.db" \
+    KLINIK_GRPC_ADDRESS="127.0.0.1:${grpc_port[$s]}" \
+    KLINIK_HTTP_ADDRESS="127.0.0.1:${http_port[$s]}" \
+    KLINIK_PORTS_FILE="$run/$s.ports" \
+    KLINIK_REGISTRATION_ADDRESS="127.0.0.1:${grpc_port[registration]}" \
+    KLINIK_DEFAULT_PUSKESMAS_ID="puskesmas-320415" \
+    KLINIK_SATUSEHAT_AUTH_URL="http://127.0.0.1:$sandbox_port/oauth2/v1" \
+    KLINIK_SATUSEHAT_FHIR_URL="http://127.0.0.1:$sandbox_port/fhir-r4/v1" \
+    KLINIK_SATUSEHAT_ORG_ID="$org_id" \
+    KLINIK_SATUSEHAT_CLIENT_ID=klinik-dev \
+    KLINIK_SATUSEHAT_CLIENT_SECRET_FILE="$run/satusehat.secret" \
+    KLINIK_SATUSEHAT_LOCATION_ID="loc-3204152003" \
+    "${binary[$s]}" >"$run/logs/$s.log" 2>&1 &
+  pid[$s]=$!
+done
+
+# 4. Wait until every service is ready, then show what runs where.
+ready() { curl -fs "http://127.0.0.1:$1/readyz" >/dev/null 2>&1; }
+for _ in $(seq 300); do
+  all=1
+  for s in "${services[@]}"; do ready "${http_port[$s]}" || all=0; done
+  [ $all = 1 ] && [ -s "$run/sandbox.ports" ] && break
+  for s in "${services[@]}" sandbox devbroker; do
+    kill -0 "${pid[$s]}" 2>/dev/null || die "$s died at start: $(tail -n 3 "$run/logs/$s.log" 2>/dev/null)"
+  done
+  sleep 0.2
+done
+printf '\n%-16s %-18s %-36s %s\n' SERVICE GRPC METRICS STATUS
+for s in "${services[@]}"; do
+  st=starting; ready "${http_port[$s]}" && st=ready
+  printf '%-16s %-18s %-36s %s\n' "$s" "127.0.0.1:${grpc_port[$s]}" "http://127.0.0.1:${http_port[$s]}/metrics" "$st"
+done
+printf '%-16s %-18s %-36s %s\n' devbroker "$bootstrap" - "pid ${pid[devbroker]}"
+printf '%-16s %-18s %-36s %s\n' satusehat-sandbox - "http://127.0.0.1:$sandbox_port/_sandbox/stats" "pid ${pid[sandbox]}"
+echo "logs and databases: $run   (klinikctl: $build/tools/klinikctl/klinikctl, bootstrap in $run/devbroker.bootstrap)"
+echo
+
+# 5. The demo day, through the intake topics.
+if [ $demo = 1 ]; then
+  metrics=""
+  for s in "${services[@]}"; do metrics+="${metrics:+,}$s=${http_port[$s]}"; done
+  "$build/tools/klinikctl/klinikctl" demo --bootstrap "$bootstrap" --residents "$residents" \
+    --sandbox-url "http://127.0.0.1:$sandbox_port" --metrics "$metrics" --timeout 600 &
+  demo_pid=$!
+  wait $demo_pid; demo_rc=$?
+  [ $stopping = 1 ] && exit 1
+  if [ $demo_rc -ne 0 ]; then echo "run: the demo did not finish cleanly (exit $demo_rc)"; fi
+  if [ $exit_after_demo = 1 ]; then
+    trap - INT TERM
+    for s in "${services[@]}" sandbox devbroker; do
+      kill -0 "${pid[$s]}" 2>/dev/null || { echo "run: $s had died"; demo_rc=1; }
+    done
+    ( stop_all ) ; stop_rc=$?
+    [ $demo_rc -eq 0 ] && [ $stop_rc -eq 0 ] && exit 0
+    exit 1
+  fi
+fi
+
+echo "serving; Ctrl-C stops everything"
+# 6. Keep serving; report any process that dies.
+while true; do
+  for s in "${services[@]}" sandbox devbroker; do
+    if [ -n "${pid[$s]:-}" ] && ! kill -0 "${pid[$s]}" 2>/dev/null; then
+      wait "${pid[$s]}"; rc=$?
+      echo "run: $s died (exit $rc); last lines of $run/logs/$s.log:"
+      tail -n 5 "$run/logs/$s.log" 2>/dev/null | sed 's/^/    /'
+      unset "pid[$s]"
+    fi
+  done
+  sleep 1 &
+  wait $!
+done
