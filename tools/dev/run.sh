@@ -112,6 +112,7 @@ for s in "${services[@]}"; do
     KLINIK_SATUSEHAT_CLIENT_ID=klinik-dev \
     KLINIK_SATUSEHAT_CLIENT_SECRET_FILE="$run/satusehat.secret" \
     KLINIK_SATUSEHAT_LOCATION_ID="loc-3204152003" \
+    KLINIK_SATUSEHAT_RATE=500 KLINIK_SYNC_WORKERS=2 KLINIK_SYNC_POLL_INTERVAL=200ms \
     "${binary[$s]}" >"$run/logs/$s.log" 2>&1 &
   pid[$s]=$!
 done

@@ -48,6 +48,7 @@ void EventProcessor::OnRevoked(const std::vector<TopicPartition>& partitions) {
   for (const auto& tp : partitions) {
     retries_.erase(tp);
     attempts_.erase(tp);
+    rewound_to_.erase(tp);
   }
   retrying_partitions_ = static_cast<int>(retries_.size());
 }
@@ -65,6 +66,12 @@ void EventProcessor::Run() {
       if (auto it = retries_.find(tp); it != retries_.end()) {
         // Paused and rewound: a message fetched before the pause is delivered again later.
         continue;
+      }
+      if (auto it = rewound_to_.find(tp); it != rewound_to_.end()) {
+        // After a rewind the failed message must come first; anything else is a stale prefetch
+        // that will be delivered again in order (processing it would skip the failed one).
+        if (m.offset != it->second) continue;
+        rewound_to_.erase(it);
       }
       Outcome outcome = ProcessOne(m);
       if (outcome == Outcome::kRetry) continue;
@@ -205,6 +212,7 @@ void EventProcessor::ScheduleRetry(const TopicPartition& tp, int64_t offset,
   if (!consumer_->Seek(tp, offset))
     log::Warn("seek failed", {{"topic", tp.topic}, {"partition", tp.partition}});
   retries_[tp] = RetryState{attempt, offset, std::chrono::steady_clock::now() + delay};
+  rewound_to_[tp] = offset;
   retrying_partitions_ = static_cast<int>(retries_.size());
   log::Warn("transient failure; partition paused", {{"topic", tp.topic},
                                                     {"partition", tp.partition},

@@ -6,6 +6,8 @@
 #include <signal.h>
 
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <future>
 #include <set>
 
@@ -176,6 +178,48 @@ TEST_P(TallyFixture, RedeliveredEventWithTheSameCeIdChangesNothing) {
   for (const Row& r : Tally()) EXPECT_EQ(r.Int(1), 1);
   service.Signal(SIGTERM);
   EXPECT_EQ(service.Wait(30s), 0);
+}
+
+TEST_P(TallyFixture, TransientFailurePausesRetriesAndLosesNothing) {
+  std::string block = testing::TempDir() + "/registration-down";
+  std::ofstream(block) << "down";
+  testing::ChildProcess service(
+      TallyBinary(), {}, Env({{"KLINIK_TALLY_BLOCK_FILE", block}, {"KLINIK_RETRY_MAX", "500ms"}}));
+  int http_port = 0;
+  ASSERT_TRUE(service.WaitForPorts(60s, nullptr, &http_port)) << service.Output();
+  for (int i = 0; i < 5; ++i) Send(Intake(input_, "held-" + std::to_string(i)));
+  int status = 0;
+  // The dependency is down: nothing is applied and the service says it is not ready.
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] {
+        testing::HttpGet(http_port, "/readyz", &status);
+        return status == 503;
+      },
+      30s));
+  EXPECT_EQ(TallyCount(), 0);
+  std::string metrics = testing::HttpGet(http_port, "/metrics", &status);
+  EXPECT_THAT(metrics, HasSubstr("outcome=\"retry\""));
+  // It comes back: every held event is applied exactly once and readiness returns.
+  std::filesystem::remove(block);
+  ASSERT_TRUE(testing::WaitUntil([&] { return TallyCount() == 5; }, 60s)) << service.Output();
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] {
+        testing::HttpGet(http_port, "/readyz", &status);
+        return status == 200;
+      },
+      30s));
+  for (const Row& r : Tally()) EXPECT_EQ(r.Int(1), 1);
+  auto out = testing::ReadTopic(output_, 5, 30s);
+  ASSERT_EQ(out.size(), 5u);
+  std::set<std::string> published;
+  for (const auto& m : out) {
+    v1::PatientEvent fact;
+    ASSERT_TRUE(fact.ParseFromString(m.value));
+    published.insert(fact.registration_matched().request_id());
+  }
+  EXPECT_EQ(published, (std::set<std::string>{"held-0", "held-1", "held-2", "held-3", "held-4"}));
+  service.Signal(SIGTERM);
+  EXPECT_EQ(service.Wait(30s), 0) << service.Output();
 }
 
 TEST_P(TallyFixture, ServesHealthReadinessMetricsAndStopsGracefully) {

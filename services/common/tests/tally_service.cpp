@@ -4,20 +4,28 @@
 //
 //   KLINIK_TALLY_INPUT   topic to consume (RegistrationIntake values)
 //   KLINIK_TALLY_OUTPUT  topic for the facts (PatientEvent values)
+//   KLINIK_TALLY_BLOCK_FILE  while this file exists every event is a transient failure (Retry),
+//                            standing in for a dependency that is down
+#include <filesystem>
 #include "klinik/service.h"
+
 #include "klinik/v1/registration.pb.h"
 
 namespace {
 
 class TallyHandler final : public klinik::EventHandler {
  public:
-  explicit TallyHandler(std::string output) : output_(std::move(output)) {}
+  TallyHandler(std::string output, std::string block_file)
+      : output_(std::move(output)), block_file_(std::move(block_file)) {}
 
   klinik::HandleResult Handle(const klinik::InboundEvent& event,
                               klinik::OutboxWriter& out) override {
     klinik::v1::RegistrationIntake intake;
     if (!intake.ParseFromString(event.message.value) || !intake.has_register_patient()) {
       return klinik::HandleResult::DeadLetter("value is not a RegistrationIntake.register_patient");
+    }
+    if (!block_file_.empty() && std::filesystem::exists(block_file_)) {
+      return klinik::HandleResult::Retry("dependency down (block file present)");
     }
     const std::string& id = intake.register_patient().request_id();
     auto& tx = out.tx();
@@ -33,6 +41,7 @@ class TallyHandler final : public klinik::EventHandler {
 
  private:
   std::string output_;
+  std::string block_file_;
 };
 
 }  // namespace
@@ -43,6 +52,7 @@ int main(int argc, char** argv) {
                           "CREATE TABLE tally (request_id TEXT PRIMARY KEY, n INTEGER NOT NULL)"}});
     std::string input = rt.config().RequiredString("KLINIK_TALLY_INPUT");
     std::string output = rt.config().RequiredString("KLINIK_TALLY_OUTPUT");
-    rt.AddConsumer({input}, std::make_shared<TallyHandler>(output));
+    std::string block_file = rt.config().String("KLINIK_TALLY_BLOCK_FILE", "");
+    rt.AddConsumer({input}, std::make_shared<TallyHandler>(output, block_file));
   });
 }

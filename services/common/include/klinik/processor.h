@@ -119,6 +119,7 @@ class EventProcessor : public RebalanceListener {
   std::atomic<bool> stop_{false};
   std::map<TopicPartition, RetryState> retries_;  // paused partitions
   std::map<TopicPartition, int> attempts_;        // consecutive failures, kept across resume
+  std::map<TopicPartition, int64_t> rewound_to_;  // the offset a rewound partition must resume at
   std::atomic<int> retrying_partitions_{0};
   int64_t committed_transactions_ = 0;
 };
