@@ -1,0 +1,30 @@
+// The referral service's own metrics. Labels carry the transition only: never patient, clinic or
+// facility ids (80,000 clinics would explode the series count).
+//
+//   klinik_referral_transitions_total{transition}   created, sent, accepted, …, overdue, refused
+//   klinik_referrals_overdue_total                  escalations published
+//   klinik_referral_time_to_acceptance_seconds      histogram, from sent to accepted
+//
+// A handler's transaction may roll back and be retried (a transient failure); the counters then
+// count that attempt twice. Rare, and the facts themselves are exact.
+#pragma once
+
+#include "klinik/metrics.h"
+#include "referral_lifecycle.h"
+
+namespace referral {
+
+class ReferralMetrics {
+ public:
+  explicit ReferralMetrics(klinik::Metrics& metrics);
+  // One step taken; `after` is the referral once the step applied.
+  void StepTaken(const Step& step, const Referral& after);
+  void Refused();
+
+ private:
+  prometheus::Family<prometheus::Counter>& transitions_;
+  prometheus::Counter& overdue_;
+  prometheus::Histogram& time_to_acceptance_;
+};
+
+}  // namespace referral
