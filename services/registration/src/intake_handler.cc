@@ -1,0 +1,183 @@
+#include "intake_handler.h"
+
+#include <set>
+
+#include "event_types.h"
+#include "klinik/log.h"
+#include "klinik/topics.h"
+#include "klinik/v1/registration.pb.h"
+#include "patient_store.h"
+#include "proto_mapping.h"
+#include "reason_codes.h"
+#include "registrar.h"
+
+namespace registration {
+namespace {
+
+using klinik::HandleResult;
+
+constexpr std::string_view kFacts = klinik::topics::kPatients;
+
+nlohmann::json CodesOf(const Findings& findings) {
+  nlohmann::json codes = nlohmann::json::array();
+  for (const Finding& f : findings) codes.push_back(f.code);
+  return codes;
+}
+
+void AddFindings(const Findings& findings,
+                 google::protobuf::RepeatedPtrField<klinik::v1::Reason>* out) {
+  for (const Finding& f : findings) ToProto(f, out->Add());
+}
+
+}  // namespace
+
+IntakeHandler::IntakeHandler(RegistrationValidator validator,
+                             std::shared_ptr<RegistrationMetrics> metrics,
+                             std::function<klinik::TimePoint()> now)
+    : validator_(std::move(validator)), metrics_(std::move(metrics)), now_(std::move(now)) {}
+
+HandleResult IntakeHandler::Handle(const klinik::InboundEvent& event, klinik::OutboxWriter& out) {
+  klinik::v1::RegistrationIntake intake;
+  if (!intake.ParseFromString(event.message.value)) {
+    return HandleResult::DeadLetter("value is not a klinik.v1.RegistrationIntake");
+  }
+  // The ce_type header lets subscribers filter without decoding; a header that lies about the
+  // payload breaks the contract, so such a message is parked rather than guessed at.
+  switch (intake.kind_case()) {
+    case klinik::v1::RegistrationIntake::kRegisterPatient:
+      if (event.ce.type != event_types::kRegisterPatient) {
+        return HandleResult::DeadLetter("ce_type '" + event.ce.type +
+                                        "' does not match register_patient");
+      }
+      return Register(FromProto(intake.register_patient()), out);
+    case klinik::v1::RegistrationIntake::kUpdateContact:
+      if (event.ce.type != event_types::kUpdateContactDetails) {
+        return HandleResult::DeadLetter("ce_type '" + event.ce.type +
+                                        "' does not match update_contact");
+      }
+      return UpdateContact(FromProto(intake.update_contact()), out);
+    case klinik::v1::RegistrationIntake::KIND_NOT_SET:
+      break;
+  }
+  return HandleResult::DeadLetter("RegistrationIntake has no kind set");
+}
+
+HandleResult IntakeHandler::Register(const RegistrationRequest& request,
+                                     klinik::OutboxWriter& out) {
+  ValidationResult validation = validator_.Validate(request);
+  if (!validation.ok())
+    return Reject(out, request.request_id, request.clinic_id, "", validation.reasons);
+
+  PatientStore store(out.tx());
+  std::optional<PatientRecord> existing =
+      request.is_newborn()
+          ? store.FindNewborn(request.mother_nik, request.birth_date, request.birth_order)
+          : store.FindByNik(request.nik);
+  RegistrationDecision decision = DecideRegistration(request, existing);
+  klinik::TimePoint now = now_();
+  switch (decision.outcome) {
+    case RegistrationOutcome::kConflict:
+      return Reject(out, request.request_id, request.clinic_id, "", decision.findings);
+
+    case RegistrationOutcome::kNew: {
+      PatientRecord patient = NewPatient(request, klinik::NewUuid(), now);
+      // A concurrent registration of the same identity makes this throw kUniqueViolation; the
+      // consume loop retries the event and the retry takes the kMatched path.
+      store.Insert(patient);
+      klinik::v1::PatientEvent fact = RegisteredFact(patient, validation.warnings, now);
+      out.Publish(kFacts, patient.patient_id, event_types::kPatientRegistered, patient.patient_id,
+                  fact);
+      metrics_->Count("registered", "none");
+      klinik::log::Info("patient registered", {{"patient_id", patient.patient_id},
+                                               {"request_id", request.request_id},
+                                               {"clinic_id", request.clinic_id},
+                                               {"warnings", CodesOf(validation.warnings)}});
+      return HandleResult::Applied();
+    }
+
+    case RegistrationOutcome::kMatched: {
+      Findings warnings = validation.warnings;
+      warnings.insert(warnings.end(), decision.findings.begin(), decision.findings.end());
+      klinik::v1::PatientEvent fact = MatchedFact(request, existing->patient_id, warnings, now);
+      out.Publish(kFacts, existing->patient_id, event_types::kRegistrationMatched,
+                  existing->patient_id, fact);
+      metrics_->Count("matched", "none");
+      klinik::log::Info("registration matched an existing patient",
+                        {{"patient_id", existing->patient_id},
+                         {"request_id", request.request_id},
+                         {"clinic_id", request.clinic_id},
+                         {"warnings", CodesOf(warnings)}});
+      return HandleResult::Applied();
+    }
+  }
+  return HandleResult::DeadLetter("unreachable registration outcome");
+}
+
+HandleResult IntakeHandler::UpdateContact(const ContactUpdateRequest& request,
+                                          klinik::OutboxWriter& out) {
+  // Only a well-formed UUID is echoed back: a malformed "patient id" could be anything, a NIK
+  // included, and facts carry identifiers only.
+  std::string named_patient = klinik::IsUuid(request.patient_id) ? request.patient_id : "";
+  ValidationResult validation = validator_.Validate(request);
+  if (!validation.ok())
+    return Reject(out, request.request_id, request.clinic_id, named_patient, validation.reasons);
+
+  PatientStore store(out.tx());
+  std::optional<PatientRecord> current = store.FindById(request.patient_id, /*for_update=*/true);
+  if (!current) {
+    return Reject(
+        out, request.request_id, request.clinic_id, named_patient,
+        {Finding{std::string(codes::kPatientUnknown), "patient_id", "no patient has this id"}});
+  }
+  klinik::TimePoint now = now_();
+  ContactChange change = ApplyContactUpdate(*current, request, now);
+  if (!change.changed_fields.empty()) store.UpdateContact(change.updated);
+
+  // Published even when nothing differed: the app waits for an answer to its request_id.
+  klinik::v1::PatientEvent fact;
+  auto* updated = fact.mutable_patient_updated();
+  updated->set_patient_id(current->patient_id);
+  updated->set_request_id(request.request_id);
+  updated->set_village_code(change.updated.address.village_code);
+  for (const std::string& f : change.changed_fields) updated->add_changed_fields(f);
+  updated->set_clinic_id(request.clinic_id);
+  ToProto(now, updated->mutable_updated_at());
+  out.Publish(kFacts, current->patient_id, event_types::kPatientUpdated, current->patient_id, fact);
+  metrics_->Count("updated", "none");
+  klinik::log::Info("patient contact details updated", {{"patient_id", current->patient_id},
+                                                        {"request_id", request.request_id},
+                                                        {"clinic_id", request.clinic_id},
+                                                        {"changed_fields", change.changed_fields}});
+  return HandleResult::Applied();
+}
+
+HandleResult IntakeHandler::Reject(klinik::OutboxWriter& out, const std::string& request_id,
+                                   const std::string& clinic_id, const std::string& patient_id,
+                                   const Findings& reasons) {
+  klinik::v1::PatientEvent fact;
+  auto* rejected = fact.mutable_registration_rejected();
+  rejected->set_request_id(request_id);
+  rejected->set_clinic_id(clinic_id);
+  rejected->set_patient_id(patient_id);
+  AddFindings(reasons, rejected->mutable_reasons());
+  ToProto(now_(), rejected->mutable_rejected_at());
+  // klinik.patients.v1 is keyed by patient id; a refused registration has none, so the app's
+  // request id keys (and orders) it instead.
+  const std::string& key = patient_id.empty() ? request_id : patient_id;
+  out.Publish(kFacts, key, event_types::kRegistrationRejected, key, fact);
+
+  std::set<std::string> distinct;
+  for (const Finding& f : reasons) distinct.insert(f.code);
+  std::string summary;
+  for (const std::string& code : distinct) {
+    metrics_->Count("rejected", code);
+    summary += (summary.empty() ? "" : ",") + code;
+  }
+  klinik::log::Info("registration request rejected", {{"request_id", request_id},
+                                                      {"clinic_id", clinic_id},
+                                                      {"patient_id", patient_id},
+                                                      {"reasons", CodesOf(reasons)}});
+  return HandleResult::Rejected(summary);
+}
+
+}  // namespace registration
