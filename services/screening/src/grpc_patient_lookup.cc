@@ -1,0 +1,61 @@
+#include "grpc_patient_lookup.h"
+
+#include "klinik/grpc.h"
+
+namespace screening {
+
+LookupResult ToLookupResult(const grpc::Status& status, const klinik::v1::Patient& patient) {
+  LookupResult r;
+  switch (status.error_code()) {
+    case grpc::OK:
+      break;
+    case grpc::NOT_FOUND:
+    // Registration validates ids and NIKs more strictly than this service (province codes);
+    // what it calls invalid cannot name a registered patient.
+    case grpc::INVALID_ARGUMENT:
+      r.status = LookupStatus::kNotFound;
+      r.detail = klinik::StatusCodeName(status.error_code());
+      return r;
+    default:
+      // UNAVAILABLE and DEADLINE_EXCEEDED are the expected ones; anything else (INTERNAL,
+      // UNIMPLEMENTED during a bad rollout…) is also not the submission's fault, so the
+      // message waits rather than being refused.
+      r.status = LookupStatus::kUnavailable;
+      r.detail = std::string("registration ") + klinik::StatusCodeName(status.error_code()) + ": " +
+                 status.error_message();
+      return r;
+  }
+  auto birth = klinik::ParseCivilDate(patient.birth_date());
+  if (!birth || patient.patient_id().empty()) {
+    r.status = LookupStatus::kBadRecord;
+    r.detail = "registration returned a patient without a valid patient_id or birth_date";
+    return r;
+  }
+  r.status = LookupStatus::kFound;
+  r.patient = PatientInfo{patient.patient_id(), *birth, patient.sex()};
+  return r;
+}
+
+GrpcPatientLookup::GrpcPatientLookup(const std::string& address, std::chrono::milliseconds timeout)
+    : directory_(klinik::v1::PatientDirectory::NewStub(klinik::MakeClientChannel(address))),
+      timeout_(timeout) {}
+
+LookupResult GrpcPatientLookup::ByPatientId(std::string_view patient_id) {
+  klinik::v1::GetPatientRequest request;
+  request.set_patient_id(std::string(patient_id));
+  klinik::v1::GetPatientResponse response;
+  auto context = klinik::ContextWithDeadline(timeout_);
+  grpc::Status status = directory_->GetPatient(context.get(), request, &response);
+  return ToLookupResult(status, response.patient());
+}
+
+LookupResult GrpcPatientLookup::ByNik(std::string_view nik) {
+  klinik::v1::FindPatientByNikRequest request;
+  request.set_nik(std::string(nik));
+  klinik::v1::FindPatientByNikResponse response;
+  auto context = klinik::ContextWithDeadline(timeout_);
+  grpc::Status status = directory_->FindPatientByNik(context.get(), request, &response);
+  return ToLookupResult(status, response.patient());
+}
+
+}  // namespace screening

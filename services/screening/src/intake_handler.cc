@@ -1,0 +1,203 @@
+#include "intake_handler.h"
+
+#include "eligibility.h"
+#include "klinik/log.h"
+#include "klinik/topics.h"
+#include "local_date.h"
+#include "screening_store.h"
+#include "submission.h"
+
+namespace screening {
+namespace {
+
+// ScreeningCompleted and Screening carry the same fields under the same names; one template
+// fills either, so the stored record and the published fact cannot drift apart.
+template <typename Record>
+void FillRecord(Record& r, const klinik::v1::SubmitScreening& s, const std::string& screening_id,
+                const PatientInfo& patient, const Eligibility& eligibility, const Assessment& a,
+                klinik::TimePoint completed_at) {
+  r.set_screening_id(screening_id);
+  r.set_request_id(s.request_id());
+  r.set_patient_id(patient.patient_id);
+  r.set_clinic_id(s.clinic_id());
+  r.set_examiner_id(s.examiner_id());
+  *r.mutable_measured_at() = s.measured_at();
+  r.set_age_years(eligibility.age_years);
+  r.set_sex(patient.sex);
+  r.set_ckg_eligible(eligibility.eligible);
+  r.set_eligibility_reason(std::string(EligibilityReasonCode(eligibility.reason)));
+  *r.mutable_measurements() = s.measurements();
+  const Classification& c = a.classification;
+  if (c.bmi_computed) r.mutable_measurements()->set_bmi_kg_m2(*c.bmi_kg_m2);
+  auto* out = r.mutable_classification();
+  out->set_bp_category(c.bp);
+  out->set_glucose_category(c.glucose);
+  if (c.bmi_kg_m2) out->set_bmi_kg_m2(*c.bmi_kg_m2);
+  out->set_bmi_category(c.bmi_category);
+  if (c.central_obesity) out->set_central_obesity(*c.central_obesity);
+  out->set_cholesterol_band(c.cholesterol);
+  if (c.uric_acid_high) out->set_uric_acid_high(*c.uric_acid_high);
+  for (const Finding& f : a.findings) {
+    auto* pf = r.add_findings();
+    pf->set_code(f.code);
+    pf->set_display(f.display);
+    pf->set_icd10(f.icd10);
+    pf->set_ilp_cluster(f.ilp_cluster);
+    pf->set_is_diagnosis(f.is_diagnosis);
+  }
+  r.set_referral_recommended(a.referral.recommended);
+  r.set_referral_urgency(a.referral.urgency);
+  for (const std::string& code : a.referral.reason_codes) r.add_referral_reason_codes(code);
+  ToTimestamp(completed_at, r.mutable_completed_at());
+}
+
+}  // namespace
+
+klinik::v1::Reason ToReason(const RejectionReason& reason) {
+  klinik::v1::Reason r;
+  r.set_code(reason.code);
+  r.set_field(reason.field);
+  r.set_message(reason.message);
+  return r;
+}
+
+IntakeHandler::IntakeHandler(ScreeningClassifier classifier, PatientLookup& lookup,
+                             std::chrono::minutes utc_offset, ScreeningMetrics* metrics,
+                             std::function<klinik::TimePoint()> clock)
+    : classifier_(std::move(classifier)),
+      lookup_(lookup),
+      utc_offset_(utc_offset),
+      metrics_(metrics),
+      clock_(std::move(clock)) {}
+
+klinik::HandleResult IntakeHandler::Handle(const klinik::InboundEvent& event,
+                                           klinik::OutboxWriter& out) {
+  klinik::v1::ScreeningIntake intake;
+  if (!intake.ParseFromString(event.message.value)) {
+    return klinik::HandleResult::DeadLetter("value is not a klinik.v1.ScreeningIntake");
+  }
+  if (!intake.has_submit_screening()) {
+    return klinik::HandleResult::DeadLetter("ScreeningIntake has no known kind (submit_screening)");
+  }
+  const klinik::v1::SubmitScreening& submission = intake.submit_screening();
+  return ApplyOutcome(Decide(submission, out.tx()), submission, out);
+}
+
+SubmissionOutcome IntakeHandler::Decide(const klinik::v1::SubmitScreening& s,
+                                        klinik::Transaction& tx) const {
+  std::vector<RejectionReason> reasons = ValidateSubmission(s, clock_());
+  for (RejectionReason& r : classifier_.Validate(FromProto(s.measurements())))
+    reasons.push_back(std::move(r));
+  if (!reasons.empty()) return Rejected{s.patient_id(), std::move(reasons)};
+
+  // Idempotency beyond the inbox: an app that re-sends a request under a new ce_id gets no
+  // second screening. Checked before the lookup, which is the expensive part.
+  if (!s.screening_id().empty()) {
+    if (auto owner = ScreeningStore::PatientOf(tx, s.screening_id())) {
+      if (!s.patient_id().empty() && *owner != s.patient_id()) {
+        return Rejected{s.patient_id(),
+                        {{"SCREENING_ID_CONFLICT", "screening_id",
+                          "screening_id is already used by another patient's screening"}}};
+      }
+      return AlreadyRecorded{s.screening_id()};
+    }
+  } else if (auto existing = ScreeningStore::FindByRequest(tx, s.clinic_id(), s.request_id())) {
+    return AlreadyRecorded{*existing};
+  }
+
+  LookupResult found =
+      s.patient_id().empty() ? lookup_.ByNik(s.nik()) : lookup_.ByPatientId(s.patient_id());
+  switch (found.status) {
+    case LookupStatus::kFound:
+      return Complete(s, found.patient, tx);
+    case LookupStatus::kNotFound:
+      return Rejected{s.patient_id(),
+                      {{"PATIENT_UNKNOWN", s.patient_id().empty() ? "nik" : "patient_id",
+                        "no registered patient has this identifier; register the patient first"}}};
+    case LookupStatus::kUnavailable:
+      return WaitForRegistration{found.detail};
+    case LookupStatus::kBadRecord:
+      return UnusablePatientRecord{found.detail};
+  }
+  return WaitForRegistration{"unhandled lookup status"};
+}
+
+SubmissionOutcome IntakeHandler::Complete(const klinik::v1::SubmitScreening& s,
+                                          const PatientInfo& patient,
+                                          klinik::Transaction& tx) const {
+  klinik::CivilDate day = LocalDate(FromTimestamp(s.measured_at()), utc_offset_);
+  if (day < patient.birth_date) {
+    return Rejected{patient.patient_id,
+                    {{"MEASURED_BEFORE_BIRTH", "measured_at",
+                      "measured_at is before the patient's registered birth date"}}};
+  }
+  const int window_days = classifier_.rules().ckg_window_days;
+  BirthdayWindow window = BirthdayWindowFor(patient.birth_date, day, window_days);
+  bool already =
+      ScreeningStore::HasEligibleBetween(tx, patient.patient_id, window.start, window.end);
+  Eligibility eligibility = DecideEligibility(patient.birth_date, day, window_days, already);
+  Assessment assessment =
+      classifier_.Assess(FromProto(s.measurements()), eligibility.age_years, patient.sex);
+  std::string id = s.screening_id().empty() ? klinik::NewUuid() : s.screening_id();
+  klinik::TimePoint now = clock_();
+  Completed done;
+  FillRecord(done.record, s, id, patient, eligibility, assessment, now);
+  FillRecord(done.fact, s, id, patient, eligibility, assessment, now);
+  done.local_date = day;
+  return done;
+}
+
+klinik::HandleResult IntakeHandler::ApplyOutcome(SubmissionOutcome outcome,
+                                                 const klinik::v1::SubmitScreening& s,
+                                                 klinik::OutboxWriter& out) const {
+  const std::string topic(klinik::topics::kScreenings);
+  if (auto* done = std::get_if<Completed>(&outcome)) {
+    const klinik::v1::Screening& r = done->record;
+    ScreeningStore::Insert(out.tx(), r, done->local_date);
+    klinik::v1::ScreeningEvent fact;
+    *fact.mutable_screening_completed() = done->fact;
+    out.Publish(topic, r.patient_id(), kCompletedType, r.patient_id(), fact);
+    if (metrics_)
+      metrics_->Completed(r.ckg_eligible(), r.referral_recommended(), r.referral_urgency());
+    klinik::log::Info("screening completed", {{"screening_id", r.screening_id()},
+                                              {"patient_id", r.patient_id()},
+                                              {"clinic_id", r.clinic_id()},
+                                              {"ckg_eligible", r.ckg_eligible()},
+                                              {"referral_recommended", r.referral_recommended()}});
+    return klinik::HandleResult::Applied();
+  }
+  if (auto* rejected = std::get_if<Rejected>(&outcome)) {
+    klinik::v1::ScreeningEvent fact;
+    auto* r = fact.mutable_screening_rejected();
+    r->set_request_id(s.request_id());
+    r->set_screening_id(s.screening_id());
+    r->set_patient_id(rejected->patient_id);
+    r->set_clinic_id(s.clinic_id());
+    for (const RejectionReason& reason : rejected->reasons) *r->add_reasons() = ToReason(reason);
+    ToTimestamp(clock_(), r->mutable_rejected_at());
+    // Keyed by patient when known so it stays in order with the patient's other facts.
+    const std::string& key = rejected->patient_id.empty() ? s.request_id() : rejected->patient_id;
+    out.Publish(topic, key, kRejectedType, key, fact);
+    if (metrics_) metrics_->Rejected();
+    std::string codes;
+    for (const RejectionReason& reason : rejected->reasons)
+      codes += (codes.empty() ? "" : ",") + reason.code;
+    klinik::log::Info(
+        "screening rejected",
+        {{"request_id", s.request_id()}, {"clinic_id", s.clinic_id()}, {"reasons", codes}});
+    return klinik::HandleResult::Rejected(codes);
+  }
+  if (auto* dup = std::get_if<AlreadyRecorded>(&outcome)) {
+    if (metrics_) metrics_->Duplicate();
+    klinik::log::Info("screening already recorded; nothing published",
+                      {{"screening_id", dup->screening_id}, {"request_id", s.request_id()}});
+    return klinik::HandleResult::Ignored();
+  }
+  if (auto* wait = std::get_if<WaitForRegistration>(&outcome)) {
+    return klinik::HandleResult::Retry("patient lookup: " + wait->detail);
+  }
+  return klinik::HandleResult::DeadLetter("patient lookup: " +
+                                          std::get<UnusablePatientRecord>(outcome).detail);
+}
+
+}  // namespace screening

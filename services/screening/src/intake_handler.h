@@ -1,0 +1,85 @@
+// IntakeHandler: consumes klinik.intake.screening.v1 (ScreeningIntake.submit_screening) and
+// writes klinik.screenings.v1 facts through the outbox, inside the processor's transaction.
+//
+// Decide() is the whole decision as a value (SubmissionOutcome); ApplyOutcome() is the ONE place
+// that turns an outcome into stored state, a fact, a metric and the processor's HandleResult:
+//   Completed             -> screening stored, ScreeningCompleted           -> Applied
+//   Rejected              -> ScreeningRejected with reasons                 -> Rejected
+//   AlreadyRecorded       -> nothing (the first ScreeningCompleted stands)  -> Ignored
+//   WaitForRegistration   -> nothing; the partition pauses and retries     -> Retry
+//   UnusablePatientRecord -> the message is parked in the dead-letter topic -> DeadLetter
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "classifier.h"
+#include "klinik/processor.h"
+#include "klinik/time_util.h"
+#include "klinik/v1/screening.pb.h"
+#include "patient_lookup.h"
+#include "screening_metrics.h"
+
+namespace screening {
+
+inline constexpr std::string_view kCompletedType = "id.klinik.screening.completed.v1";
+inline constexpr std::string_view kRejectedType = "id.klinik.screening.rejected.v1";
+
+struct Completed {
+  klinik::v1::Screening record;         // what is stored and served by ScreeningService
+  klinik::v1::ScreeningCompleted fact;  // the same values, as published
+  klinik::CivilDate local_date;
+};
+struct Rejected {
+  std::string patient_id;  // as submitted or resolved; empty when unknown
+  std::vector<RejectionReason> reasons;
+};
+struct AlreadyRecorded {
+  std::string screening_id;
+};
+struct WaitForRegistration {
+  std::string detail;
+};
+struct UnusablePatientRecord {
+  std::string detail;
+};
+using SubmissionOutcome =
+    std::variant<Completed, Rejected, AlreadyRecorded, WaitForRegistration, UnusablePatientRecord>;
+
+class IntakeHandler final : public klinik::EventHandler {
+ public:
+  // `lookup` and `metrics` (nullable) must outlive the handler. `clock` gives "now" (tests).
+  IntakeHandler(
+      ScreeningClassifier classifier, PatientLookup& lookup, std::chrono::minutes utc_offset,
+      ScreeningMetrics* metrics,
+      std::function<klinik::TimePoint()> clock = [] { return klinik::Clock::now(); });
+
+  klinik::HandleResult Handle(const klinik::InboundEvent& event,
+                              klinik::OutboxWriter& out) override;
+
+  // The decision for one submission; reads (never writes) through `tx`.
+  [[nodiscard]] SubmissionOutcome Decide(const klinik::v1::SubmitScreening& submission,
+                                         klinik::Transaction& tx) const;
+
+ private:
+  klinik::HandleResult ApplyOutcome(SubmissionOutcome outcome,
+                                    const klinik::v1::SubmitScreening& submission,
+                                    klinik::OutboxWriter& out) const;
+  [[nodiscard]] SubmissionOutcome Complete(const klinik::v1::SubmitScreening& submission,
+                                           const PatientInfo& patient,
+                                           klinik::Transaction& tx) const;
+
+  ScreeningClassifier classifier_;
+  PatientLookup& lookup_;
+  std::chrono::minutes utc_offset_;
+  ScreeningMetrics* metrics_;
+  std::function<klinik::TimePoint()> clock_;
+};
+
+// klinik.v1.Reason of a domain rejection reason.
+[[nodiscard]] klinik::v1::Reason ToReason(const RejectionReason& reason);
+
+}  // namespace screening

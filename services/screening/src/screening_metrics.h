@@ -1,0 +1,38 @@
+// The screening service's own metrics (labels are bounded enums, never ids):
+//   klinik_screenings_total{outcome}              completed | rejected | duplicate
+//   klinik_ckg_eligibility_total{eligible}        true | false, per completed screening
+//   klinik_referrals_recommended_total{urgency}   routine | urgent
+// Counted when the handler decides; a transaction that then fails to commit is retried and
+// counted again (rare: the database failed between decision and commit).
+#pragma once
+
+#include <prometheus/counter.h>
+
+#include "klinik/metrics.h"
+#include "klinik/v1/common.pb.h"
+
+namespace screening {
+
+class ScreeningMetrics {
+ public:
+  explicit ScreeningMetrics(klinik::Metrics& metrics);
+
+  void Completed(bool ckg_eligible, bool referral, klinik::v1::Urgency urgency);
+  void Rejected();
+  void Duplicate();
+
+ private:
+  ScreeningMetrics(prometheus::Family<prometheus::Counter>& screenings,
+                   prometheus::Family<prometheus::Counter>& eligibility,
+                   prometheus::Family<prometheus::Counter>& referrals);
+
+  prometheus::Counter& completed_;
+  prometheus::Counter& rejected_;
+  prometheus::Counter& duplicate_;
+  prometheus::Counter& eligible_;
+  prometheus::Counter& not_eligible_;
+  prometheus::Counter& routine_;
+  prometheus::Counter& urgent_;
+};
+
+}  // namespace screening

@@ -1,0 +1,405 @@
+// IntakeHandler, ScreeningStore and ScreeningGrpcService on a real SQLite database with an
+// in-memory PatientLookup: what is stored, which fact is written to the outbox, and which
+// HandleResult the processor gets, for every kind of outcome.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "grpc_patient_lookup.h"
+#include "in_memory_lookup.h"
+#include "intake_handler.h"
+#include "klinik/metrics.h"
+#include "klinik/outbox.h"
+#include "klinik/topics.h"
+#include "screening_grpc_service.h"
+#include "screening_store.h"
+#include "submission.h"
+#include "test_infra.h"
+
+namespace screening {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using namespace klinik::v1;
+
+const klinik::TimePoint kNow = *klinik::ParseRfc3339("2026-11-23T08:00:00Z");
+const std::string kAdult = "11111111-1111-4111-8111-111111111111";
+const std::string kChild = "22222222-2222-4222-8222-222222222222";
+const std::string kAdultNik = "6472045505900001";
+
+struct Fact {
+  std::string key;
+  std::string ce_type;
+  ScreeningEvent event;
+};
+
+class HandlerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db_ = klinik::Database::Open(klinik::testing::FreshSqliteDatabase(), 2);
+    db_->Migrate("klinik_platform", klinik::PlatformMigrations());
+    db_->Migrate("screening", Migrations());
+    // Birthday 22 November: today (23 Nov) is inside the window.
+    lookup_.Add({kAdult, {1980, 11, 22}, SEX_FEMALE}, kAdultNik);
+    lookup_.Add({kChild, {2014, 11, 22}, SEX_MALE});
+  }
+
+  SubmitScreening Submission(const std::string& patient_id,
+                             const std::string& request_id = klinik::NewUuid()) {
+    SubmitScreening s;
+    s.set_request_id(request_id);
+    s.set_patient_id(patient_id);
+    s.set_clinic_id("clinic-1");
+    s.set_examiner_id("6472044101900001");
+    ToTimestamp(kNow - std::chrono::hours(1), s.mutable_measured_at());
+    s.mutable_measurements()->set_systolic_mmhg(165);
+    s.mutable_measurements()->set_diastolic_mmhg(95);
+    s.mutable_measurements()->set_weight_kg(80);
+    s.mutable_measurements()->set_height_cm(160);
+    return s;
+  }
+
+  klinik::HandleResult Handle(const SubmitScreening& s) {
+    ScreeningIntake intake;
+    *intake.mutable_submit_screening() = s;
+    return HandleRaw(intake.SerializeAsString());
+  }
+
+  klinik::HandleResult HandleRaw(const std::string& value) {
+    klinik::ConsumedMessage m;
+    m.topic = std::string(klinik::topics::kIntakeScreening);
+    m.value = value;
+    klinik::CloudEvent ce =
+        klinik::NewCloudEvent("id.klinik.intake.submit_screening.v1", "/test", "s");
+    IntakeHandler handler(ScreeningClassifier(ScreeningRules{}), lookup_, std::chrono::hours(7),
+                          &metrics_, [] { return kNow; });
+    std::optional<klinik::HandleResult> result;
+    try {
+      db_->InTransaction([&](klinik::Transaction& tx) {
+        klinik::OutboxWriter out(tx, "/klinik/screening");
+        result.emplace(handler.Handle(klinik::InboundEvent{m, ce}, out));
+        if (result->kind() == klinik::HandleResult::Kind::kRetry)
+          throw std::runtime_error("rollback");
+      });
+    } catch (const std::runtime_error&) {
+    }
+    return *result;
+  }
+
+  std::vector<Fact> Facts() {
+    auto rows = db_->Read([](klinik::Transaction& tx) {
+      return tx.Query("SELECT topic, msg_key, payload, headers FROM klinik_outbox ORDER BY id");
+    });
+    std::vector<Fact> out;
+    for (const auto& r : rows) {
+      EXPECT_EQ(r.Text(0), klinik::topics::kScreenings);
+      Fact f;
+      f.key = r.Text(1);
+      EXPECT_TRUE(f.event.ParseFromString(r.Text(2)));
+      for (const auto& h : nlohmann::json::parse(r.Text(3))) {
+        if (h[0] == "ce_type") f.ce_type = h[1].get<std::string>();
+      }
+      out.push_back(std::move(f));
+    }
+    return out;
+  }
+
+  int64_t StoredCount() {
+    return db_->Read([](klinik::Transaction& tx) {
+      return tx.Query("SELECT COUNT(*) FROM screenings")[0].Int(0);
+    });
+  }
+
+  std::unique_ptr<klinik::Database> db_;
+  InMemoryLookup lookup_;
+  klinik::Metrics registry_{"screening-test"};
+  ScreeningMetrics metrics_{registry_};
+};
+
+TEST_F(HandlerTest, SubmissionIsClassifiedStoredAndPublished) {
+  SubmitScreening s = Submission(kAdult);
+  s.set_screening_id("33333333-3333-4333-8333-333333333333");
+  klinik::HandleResult r = Handle(s);
+  EXPECT_EQ(r.kind(), klinik::HandleResult::Kind::kApplied) << r.detail();
+  auto facts = Facts();
+  ASSERT_EQ(facts.size(), 1u);
+  EXPECT_EQ(facts[0].key, kAdult);
+  EXPECT_EQ(facts[0].ce_type, "id.klinik.screening.completed.v1");
+  const ScreeningCompleted& c = facts[0].event.screening_completed();
+  EXPECT_EQ(c.screening_id(), "33333333-3333-4333-8333-333333333333");
+  EXPECT_EQ(c.age_years(), 46);
+  EXPECT_EQ(c.sex(), SEX_FEMALE);
+  EXPECT_TRUE(c.ckg_eligible());
+  EXPECT_EQ(c.eligibility_reason(), "ELIGIBLE");
+  EXPECT_EQ(c.classification().bp_category(), BP_CATEGORY_HYPERTENSION_GRADE_2);
+  EXPECT_DOUBLE_EQ(c.classification().bmi_kg_m2(), 31.3);
+  EXPECT_DOUBLE_EQ(c.measurements().bmi_kg_m2(), 31.3)
+      << "computed BMI is added to the measurements";
+  EXPECT_EQ(c.classification().bmi_category(), BMI_CATEGORY_OBESE);
+  ASSERT_EQ(c.findings_size(), 2);
+  EXPECT_EQ(c.findings(0).icd10(), "I10");
+  EXPECT_EQ(c.findings(0).ilp_cluster(), ILP_CLUSTER_K3);
+  EXPECT_TRUE(c.referral_recommended());
+  EXPECT_EQ(c.referral_urgency(), URGENCY_ROUTINE);
+  EXPECT_THAT(c.referral_reason_codes(), ElementsAre("HYPERTENSION_GRADE_2", "OBESE"));
+  EXPECT_EQ(c.completed_at().seconds(), std::chrono::system_clock::to_time_t(kNow));
+
+  // The stored record is what GetScreening serves, field for field.
+  ScreeningGrpcService service(*db_, lookup_, 30, [] { return kNow; });
+  GetScreeningRequest req;
+  req.set_screening_id(c.screening_id());
+  GetScreeningResponse resp;
+  ASSERT_TRUE(service.GetScreening(nullptr, &req, &resp).ok());
+  EXPECT_EQ(resp.screening().patient_id(), kAdult);
+  EXPECT_EQ(resp.screening().classification().SerializeAsString(),
+            c.classification().SerializeAsString());
+  EXPECT_EQ(resp.screening().findings_size(), 2);
+  EXPECT_THAT(registry_.Render(), HasSubstr("klinik_screenings_total{outcome=\"completed\"} 1"));
+  EXPECT_THAT(registry_.Render(), HasSubstr("klinik_ckg_eligibility_total{eligible=\"true\"} 1"));
+  EXPECT_THAT(registry_.Render(),
+              HasSubstr("klinik_referrals_recommended_total{urgency=\"routine\"} 1"));
+}
+
+TEST_F(HandlerTest, RejectionWithoutAnyPatientIdIsKeyedByRequest) {
+  SubmitScreening s = Submission("", "req-no-patient");
+  EXPECT_EQ(Handle(s).kind(), klinik::HandleResult::Kind::kRejected);
+  auto facts = Facts();
+  ASSERT_EQ(facts.size(), 1u);
+  EXPECT_EQ(facts[0].key, "req-no-patient");
+  EXPECT_EQ(facts[0].event.screening_rejected().reasons(0).code(), "PATIENT_ID_MISSING");
+}
+
+TEST_F(HandlerTest, UnknownPatientIsRejectedAndNothingStored) {
+  klinik::HandleResult r =
+      Handle(Submission("44444444-4444-4444-8444-444444444444", "req-unknown"));
+  EXPECT_EQ(r.kind(), klinik::HandleResult::Kind::kRejected);
+  auto facts = Facts();
+  ASSERT_EQ(facts.size(), 1u);
+  EXPECT_EQ(facts[0].ce_type, "id.klinik.screening.rejected.v1");
+  const ScreeningRejected& rej = facts[0].event.screening_rejected();
+  EXPECT_EQ(rej.request_id(), "req-unknown");
+  ASSERT_EQ(rej.reasons_size(), 1);
+  EXPECT_EQ(rej.reasons(0).code(), "PATIENT_UNKNOWN");
+  EXPECT_EQ(rej.reasons(0).field(), "patient_id");
+  EXPECT_EQ(StoredCount(), 0);
+  EXPECT_THAT(registry_.Render(), HasSubstr("klinik_screenings_total{outcome=\"rejected\"} 1"));
+}
+
+TEST_F(HandlerTest, RegistrationDownMeansRetryWithNothingWritten) {
+  lookup_.SetUnavailable(true);
+  klinik::HandleResult r = Handle(Submission(kAdult));
+  EXPECT_EQ(r.kind(), klinik::HandleResult::Kind::kRetry);
+  EXPECT_THAT(r.detail(), HasSubstr("UNAVAILABLE"));
+  EXPECT_TRUE(Facts().empty());
+  EXPECT_EQ(StoredCount(), 0);
+  lookup_.SetUnavailable(false);
+  EXPECT_EQ(Handle(Submission(kAdult)).kind(), klinik::HandleResult::Kind::kApplied);
+}
+
+TEST_F(HandlerTest, ImplausibleValueIsRejectedWithoutAskingRegistration) {
+  SubmitScreening s = Submission(kAdult);
+  s.mutable_measurements()->set_systolic_mmhg(1650);
+  EXPECT_EQ(Handle(s).kind(), klinik::HandleResult::Kind::kRejected);
+  EXPECT_EQ(lookup_.calls(), 0);
+  auto facts = Facts();
+  ASSERT_EQ(facts.size(), 1u);
+  EXPECT_EQ(facts[0].key, kAdult) << "keyed by the patient as submitted";
+  const ScreeningRejected& rej = facts[0].event.screening_rejected();
+  ASSERT_EQ(rej.reasons_size(), 1);
+  EXPECT_EQ(rej.reasons(0).code(), "IMPLAUSIBLE_VALUE");
+  EXPECT_EQ(rej.reasons(0).field(), "measurements.systolic_mmhg");
+  EXPECT_EQ(StoredCount(), 0);
+}
+
+TEST_F(HandlerTest, ResubmittedScreeningIdPublishesNothingNew) {
+  SubmitScreening s = Submission(kAdult);
+  s.set_screening_id("55555555-5555-4555-8555-555555555555");
+  EXPECT_EQ(Handle(s).kind(), klinik::HandleResult::Kind::kApplied);
+  EXPECT_EQ(Handle(s).kind(), klinik::HandleResult::Kind::kIgnored);
+  SubmitScreening no_id = Submission(kAdult, "req-same");
+  EXPECT_EQ(Handle(no_id).kind(), klinik::HandleResult::Kind::kApplied);
+  EXPECT_EQ(Handle(no_id).kind(), klinik::HandleResult::Kind::kIgnored)
+      << "same clinic and request_id";
+  EXPECT_EQ(Facts().size(), 2u);
+  EXPECT_EQ(StoredCount(), 2);
+
+  SubmitScreening other = Submission(kChild);
+  other.set_screening_id("55555555-5555-4555-8555-555555555555");
+  EXPECT_EQ(Handle(other).kind(), klinik::HandleResult::Kind::kRejected);
+  EXPECT_EQ(Facts().back().event.screening_rejected().reasons(0).code(), "SCREENING_ID_CONFLICT");
+}
+
+TEST_F(HandlerTest, SecondScreeningInTheWindowIsRecordedButNotEligible) {
+  EXPECT_EQ(Handle(Submission(kAdult)).kind(), klinik::HandleResult::Kind::kApplied);
+  EXPECT_EQ(Handle(Submission(kAdult)).kind(), klinik::HandleResult::Kind::kApplied);
+  auto facts = Facts();
+  ASSERT_EQ(facts.size(), 2u);
+  EXPECT_TRUE(facts[0].event.screening_completed().ckg_eligible());
+  EXPECT_FALSE(facts[1].event.screening_completed().ckg_eligible());
+  EXPECT_EQ(facts[1].event.screening_completed().eligibility_reason(),
+            "ALREADY_SCREENED_THIS_YEAR");
+}
+
+TEST_F(HandlerTest, SchoolAgeChildIsRecordedWithK2FindingsAndNotEligible) {
+  SubmitScreening s = Submission(kChild);
+  s.mutable_measurements()->set_tb_symptoms(true);
+  EXPECT_EQ(Handle(s).kind(), klinik::HandleResult::Kind::kApplied);
+  auto facts = Facts();
+  ASSERT_EQ(facts.size(), 1u);
+  const ScreeningCompleted& c = facts[0].event.screening_completed();
+  EXPECT_EQ(c.age_years(), 12);
+  EXPECT_FALSE(c.ckg_eligible());
+  EXPECT_EQ(c.eligibility_reason(), "AGE_7_TO_17_SCHOOL_PROGRAM");
+  EXPECT_EQ(c.classification().bp_category(), BP_CATEGORY_UNSPECIFIED);
+  ASSERT_EQ(c.findings_size(), 1);
+  EXPECT_EQ(c.findings(0).code(), "TB_SYMPTOMS");
+  EXPECT_EQ(c.findings(0).ilp_cluster(), ILP_CLUSTER_K2);
+}
+
+TEST_F(HandlerTest, PatientFoundByNikWhenNoIdIsGiven) {
+  SubmitScreening s = Submission("");
+  s.set_nik(kAdultNik);
+  EXPECT_EQ(Handle(s).kind(), klinik::HandleResult::Kind::kApplied);
+  auto facts = Facts();
+  ASSERT_EQ(facts.size(), 1u);
+  EXPECT_EQ(facts[0].event.screening_completed().patient_id(), kAdult);
+  EXPECT_EQ(facts[0].key, kAdult);
+  s.set_nik("6472045505900002");
+  s.set_request_id("req-unknown-nik");
+  EXPECT_EQ(Handle(s).kind(), klinik::HandleResult::Kind::kRejected);
+  EXPECT_EQ(Facts().back().event.screening_rejected().reasons(0).field(), "nik");
+}
+
+TEST_F(HandlerTest, LocalDayDecidesTheWindow) {
+  // 21 Nov 17:30 UTC is 22 Nov 00:30 WIB: the birthday itself.
+  SubmitScreening s = Submission(kAdult);
+  ToTimestamp(*klinik::ParseRfc3339("2026-11-21T17:30:00Z"), s.mutable_measured_at());
+  EXPECT_EQ(Handle(s).kind(), klinik::HandleResult::Kind::kApplied);
+  EXPECT_TRUE(Facts().at(0).event.screening_completed().ckg_eligible());
+  auto day = db_->Read([](klinik::Transaction& tx) {
+    return tx.Query("SELECT local_date FROM screenings")[0].Text(0);
+  });
+  EXPECT_EQ(day, "2026-11-22");
+}
+
+TEST_F(HandlerTest, MeasuredBeforeBirthIsRejected) {
+  SubmitScreening s = Submission(kChild);
+  ToTimestamp(*klinik::ParseRfc3339("2010-01-01T00:00:00Z"), s.mutable_measured_at());
+  EXPECT_EQ(Handle(s).kind(), klinik::HandleResult::Kind::kRejected);
+  EXPECT_EQ(Facts().at(0).event.screening_rejected().reasons(0).code(), "MEASURED_BEFORE_BIRTH");
+  EXPECT_EQ(Facts().at(0).key, kChild);
+}
+
+TEST_F(HandlerTest, UndecodableAndUnusableRecordsAreDeadLettered) {
+  EXPECT_EQ(HandleRaw(std::string("\xff\xff\xff\xff\x0f", 5)).kind(),
+            klinik::HandleResult::Kind::kDeadLetter);
+  EXPECT_EQ(HandleRaw("").kind(), klinik::HandleResult::Kind::kDeadLetter) << "no kind set";
+  lookup_.SetBadRecord(true);
+  klinik::HandleResult r = Handle(Submission(kAdult));
+  EXPECT_EQ(r.kind(), klinik::HandleResult::Kind::kDeadLetter);
+  EXPECT_THAT(r.detail(), HasSubstr("bad record"));
+  EXPECT_TRUE(Facts().empty());
+}
+
+TEST_F(HandlerTest, ListScreeningsPagesNewestFirst) {
+  for (int hour : {1, 3, 2}) {
+    SubmitScreening s = Submission(kAdult);
+    ToTimestamp(kNow - std::chrono::hours(hour), s.mutable_measured_at());
+    s.set_request_id("req-h" + std::to_string(hour));
+    ASSERT_EQ(Handle(s).kind(), klinik::HandleResult::Kind::kApplied);
+  }
+  ScreeningGrpcService service(*db_, lookup_, 30, [] { return kNow; });
+  ListScreeningsRequest req;
+  req.set_patient_id(kAdult);
+  req.set_page_size(2);
+  ListScreeningsResponse first;
+  ASSERT_TRUE(service.ListScreenings(nullptr, &req, &first).ok());
+  ASSERT_EQ(first.screenings_size(), 2);
+  EXPECT_EQ(first.screenings(0).request_id(), "req-h1");
+  EXPECT_EQ(first.screenings(1).request_id(), "req-h2");
+  ASSERT_FALSE(first.next_page_token().empty());
+  req.set_page_token(first.next_page_token());
+  ListScreeningsResponse second;
+  ASSERT_TRUE(service.ListScreenings(nullptr, &req, &second).ok());
+  ASSERT_EQ(second.screenings_size(), 1);
+  EXPECT_EQ(second.screenings(0).request_id(), "req-h3");
+  EXPECT_TRUE(second.next_page_token().empty());
+
+  req.set_page_token("garbage");
+  EXPECT_EQ(service.ListScreenings(nullptr, &req, &second).error_code(), grpc::INVALID_ARGUMENT);
+  req.clear_page_token();
+  req.set_page_size(101);
+  EXPECT_EQ(service.ListScreenings(nullptr, &req, &second).error_code(), grpc::INVALID_ARGUMENT);
+  req.set_patient_id("nope");
+  req.set_page_size(0);
+  EXPECT_EQ(service.ListScreenings(nullptr, &req, &second).error_code(), grpc::INVALID_ARGUMENT);
+}
+
+TEST_F(HandlerTest, CheckEligibilityAnswersWithTheWindow) {
+  ScreeningGrpcService service(*db_, lookup_, 30, [] { return kNow; });
+  CheckEligibilityRequest req;
+  req.set_patient_id(kAdult);
+  CheckEligibilityResponse resp;
+  ASSERT_TRUE(service.CheckEligibility(nullptr, &req, &resp).ok());  // today = 2026-11-23
+  EXPECT_TRUE(resp.eligible());
+  EXPECT_EQ(resp.reason(), "ELIGIBLE");
+  EXPECT_EQ(resp.window_start(), "2026-11-22");
+  EXPECT_EQ(resp.window_end(), "2026-12-22");
+
+  req.set_date("2026-12-23");
+  ASSERT_TRUE(service.CheckEligibility(nullptr, &req, &resp).ok());
+  EXPECT_FALSE(resp.eligible());
+  EXPECT_EQ(resp.reason(), "OUTSIDE_BIRTHDAY_WINDOW");
+
+  ASSERT_EQ(Handle(Submission(kAdult)).kind(), klinik::HandleResult::Kind::kApplied);
+  req.set_date("2026-12-01");
+  ASSERT_TRUE(service.CheckEligibility(nullptr, &req, &resp).ok());
+  EXPECT_EQ(resp.reason(), "ALREADY_SCREENED_THIS_YEAR");
+
+  req.set_patient_id(kChild);
+  resp.Clear();
+  ASSERT_TRUE(service.CheckEligibility(nullptr, &req, &resp).ok());
+  EXPECT_EQ(resp.reason(), "AGE_7_TO_17_SCHOOL_PROGRAM");
+  EXPECT_TRUE(resp.window_start().empty());
+
+  req.set_date("2026-13-01");
+  EXPECT_EQ(service.CheckEligibility(nullptr, &req, &resp).error_code(), grpc::INVALID_ARGUMENT);
+  req.set_date("");
+  req.set_patient_id("66666666-6666-4666-8666-666666666666");
+  EXPECT_EQ(service.CheckEligibility(nullptr, &req, &resp).error_code(), grpc::NOT_FOUND);
+  lookup_.SetUnavailable(true);
+  req.set_patient_id(kAdult);
+  EXPECT_EQ(service.CheckEligibility(nullptr, &req, &resp).error_code(), grpc::UNAVAILABLE);
+}
+
+TEST_F(HandlerTest, GetScreeningStatusCodes) {
+  ScreeningGrpcService service(*db_, lookup_, 30, [] { return kNow; });
+  GetScreeningRequest req;
+  GetScreeningResponse resp;
+  req.set_screening_id("x");
+  EXPECT_EQ(service.GetScreening(nullptr, &req, &resp).error_code(), grpc::INVALID_ARGUMENT);
+  req.set_screening_id("77777777-7777-4777-8777-777777777777");
+  EXPECT_EQ(service.GetScreening(nullptr, &req, &resp).error_code(), grpc::NOT_FOUND);
+}
+
+TEST(LookupMapping, RegistrationAnswersMapToOutcomes) {
+  Patient p;
+  p.set_patient_id("11111111-1111-4111-8111-111111111111");
+  p.set_birth_date("1990-05-10");
+  p.set_sex(SEX_MALE);
+  LookupResult found = ToLookupResult(grpc::Status::OK, p);
+  EXPECT_EQ(found.status, LookupStatus::kFound);
+  EXPECT_EQ(found.patient.birth_date, (klinik::CivilDate{1990, 5, 10}));
+  EXPECT_EQ(ToLookupResult(grpc::Status(grpc::NOT_FOUND, ""), {}).status, LookupStatus::kNotFound);
+  EXPECT_EQ(ToLookupResult(grpc::Status(grpc::UNAVAILABLE, ""), {}).status,
+            LookupStatus::kUnavailable);
+  EXPECT_EQ(ToLookupResult(grpc::Status(grpc::DEADLINE_EXCEEDED, ""), {}).status,
+            LookupStatus::kUnavailable);
+  p.set_birth_date("10-05-1990");
+  EXPECT_EQ(ToLookupResult(grpc::Status::OK, p).status, LookupStatus::kBadRecord);
+}
+
+}  // namespace
+}  // namespace screening
