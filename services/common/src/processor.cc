@@ -150,21 +150,26 @@ EventProcessor::Outcome EventProcessor::ProcessOne(const ConsumedMessage& m) {
     record(Outcome::kRetry);
     return Outcome::kRetry;
   } catch (const StorageError& e) {
-    ScheduleRetry({m.topic, m.partition}, m.offset, e.what());
-    record(Outcome::kRetry);
-    return Outcome::kRetry;
+    TopicPartition tp{m.topic, m.partition};
+    // A statement the database always refuses (bad data the handler did not catch) would stall
+    // the partition forever: after a few attempts the message is parked as a dead letter.
+    bool give_up = e.kind() == StorageErrorKind::kPermanent &&
+                   attempts_[tp] + 1 >= options_.permanent_error_attempts;
+    if (!give_up) {
+      ScheduleRetry(tp, m.offset, e.what());
+      record(Outcome::kRetry);
+      return Outcome::kRetry;
+    }
+    if (!DeadLetterAfterFailure(m, event_id, std::string("storage error: ") + e.what())) {
+      record(Outcome::kRetry);
+      return Outcome::kRetry;
+    }
+    outcome = Outcome::kDeadLetter;
   } catch (const std::exception& e) {
     // A handler bug must not stop the partition forever: park the message, keep it findable.
     log::Error("handler failed; dead-lettering",
                {{"topic", m.topic}, {"offset", m.offset}, {"error", e.what()}});
-    try {
-      db_.InTransaction([&](Transaction& tx) {
-        OutboxWriter out(tx, "/klinik/" + options_.service);
-        WriteDeadLetter(out, m, std::string("handler error: ") + e.what());
-        inbox::Record(tx, options_.group_id, event_id);
-      });
-    } catch (const StorageError& se) {
-      ScheduleRetry({m.topic, m.partition}, m.offset, se.what());
+    if (!DeadLetterAfterFailure(m, event_id, std::string("handler error: ") + e.what())) {
       record(Outcome::kRetry);
       return Outcome::kRetry;
     }
@@ -181,6 +186,22 @@ EventProcessor::Outcome EventProcessor::ProcessOne(const ConsumedMessage& m) {
     ::kill(::getpid(), SIGKILL);
   }
   return outcome;
+}
+
+bool EventProcessor::DeadLetterAfterFailure(const ConsumedMessage& m, const std::string& event_id,
+                                            const std::string& error) {
+  try {
+    db_.InTransaction([&](Transaction& tx) {
+      OutboxWriter out(tx, "/klinik/" + options_.service);
+      WriteDeadLetter(out, m, error);
+      inbox::Record(tx, options_.group_id, event_id);
+    });
+    attempts_.erase({m.topic, m.partition});
+    return true;
+  } catch (const StorageError& se) {
+    ScheduleRetry({m.topic, m.partition}, m.offset, se.what());
+    return false;
+  }
 }
 
 void EventProcessor::WriteDeadLetter(OutboxWriter& out, const ConsumedMessage& m,

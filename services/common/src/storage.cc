@@ -156,6 +156,9 @@ void Database::RunTransaction(const std::function<void(Transaction&)>& fn, Mode 
 
 void Database::Migrate(std::string_view component, const std::vector<Migration>& migrations) {
   InTransaction([&](Transaction& tx) {
+    // CREATE TABLE IF NOT EXISTS races between replicas starting together on PostgreSQL
+    // (duplicate pg_type row): the same lock as below serialises it.
+    if (dialect_ == Dialect::kPostgres) tx.Query("SELECT pg_advisory_xact_lock(7316802)");
     tx.Execute(
         "CREATE TABLE IF NOT EXISTS klinik_schema_migrations (component TEXT NOT NULL, "
         "version INTEGER NOT NULL, name TEXT NOT NULL, applied_at BIGINT NOT NULL, "

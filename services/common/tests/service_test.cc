@@ -64,6 +64,9 @@ class TallyFixture : public ::testing::TestWithParam<std::string> {
         {"KLINIK_TALLY_OUTPUT", output_},
         {"KLINIK_RETRY_INITIAL", "100ms"},
         {"KLINIK_SHUTDOWN_TIMEOUT", "15s"},
+        // A SIGKILLed member leaves no goodbye: the group waits a session timeout for it.
+        {"KLINIK_KAFKA_SESSION_TIMEOUT_MS", "6000"},
+        {"KLINIK_KAFKA_HEARTBEAT_INTERVAL_MS", "500"},
     };
     for (auto& [k, v] : extra) env[k] = v;
     return env;
@@ -162,6 +165,27 @@ TEST_P(TallyFixture, PoisonMessageIsDeadLetteredAndTheNextOneIsStillProcessed) {
   auto poisoned = std::find_if(mine.begin(), mine.end(), [](auto& m) { return m.key == "poison"; });
   EXPECT_EQ(poisoned->value, poison.value) << "the original bytes are kept";
   EXPECT_THAT(*FindHeader(poisoned->headers, "dlq_error"), HasSubstr("RegistrationIntake"));
+  service.Signal(SIGTERM);
+  EXPECT_EQ(service.Wait(30s), 0);
+}
+
+TEST_P(TallyFixture, PermanentStorageErrorIsRetriedAFewTimesThenDeadLettered) {
+  testing::ChildProcess service(TallyBinary(), {}, Env({{"KLINIK_RETRY_MAX", "400ms"}}));
+  Send(Intake(input_, "permanent-storage-error"));
+  Send(Intake(input_, "after-it"));
+  ASSERT_TRUE(testing::WaitUntil([&] { return TallyCount() == 1; }, 60s)) << service.Output();
+  std::vector<ConsumedMessage> mine;
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] {
+        mine.clear();
+        for (auto& m : testing::ReadTopic(std::string(topics::kDeadLetter), 100000, 3s)) {
+          if (FindHeader(m.headers, "dlq_origin_topic") == input_) mine.push_back(m);
+        }
+        return mine.size() == 1;
+      },
+      60s));
+  EXPECT_EQ(mine[0].key, "permanent-storage-error");
+  EXPECT_THAT(*FindHeader(mine[0].headers, "dlq_error"), HasSubstr("storage error"));
   service.Signal(SIGTERM);
   EXPECT_EQ(service.Wait(30s), 0);
 }

@@ -29,6 +29,10 @@ class TallyHandler final : public klinik::EventHandler {
     }
     const std::string& id = intake.register_patient().request_id();
     auto& tx = out.tx();
+    if (id == "permanent-storage-error") {
+      // Stands in for data the database always refuses.
+      tx.Execute("INSERT INTO no_such_table (x) VALUES ($1)", {id});
+    }
     tx.Execute(
         "INSERT INTO tally (request_id, n) VALUES ($1, 1) "
         "ON CONFLICT (request_id) DO UPDATE SET n = tally.n + 1",

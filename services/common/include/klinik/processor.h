@@ -77,6 +77,9 @@ struct ProcessorOptions {
   std::chrono::milliseconds poll_timeout{100};
   std::chrono::milliseconds retry_initial{200};
   std::chrono::milliseconds retry_max{30000};
+  // A permanent storage error (not a transient one) is retried this many times, then the
+  // message becomes a dead letter so the partition moves on.
+  int permanent_error_attempts = 5;
   // Test hook: SIGKILL the process after this many committed transactions, before the offset
   // commit (KLINIK_TEST_CRASH_AFTER_COMMITS). 0 = never.
   int64_t crash_after_commits = 0;
@@ -101,6 +104,10 @@ class EventProcessor : public RebalanceListener {
   enum class Outcome { kApplied, kRejected, kIgnored, kDuplicate, kDeadLetter, kRetry };
   Outcome ProcessOne(const ConsumedMessage& m);
   void WriteDeadLetter(OutboxWriter& out, const ConsumedMessage& m, const std::string& error);
+  // Parks `m` as a dead letter in its own transaction; false (and a retry scheduled) when even
+  // that cannot be written.
+  bool DeadLetterAfterFailure(const ConsumedMessage& m, const std::string& event_id,
+                              const std::string& error);
   void ScheduleRetry(const TopicPartition& tp, int64_t offset, const std::string& why);
   void ResumeDue();
 
