@@ -1,0 +1,307 @@
+#include "intake_handler.h"
+
+#include <set>
+
+#include "facts.h"
+#include "pharmacy_store.h"
+
+namespace pharmacy {
+namespace {
+
+using klinik::HandleResult;
+
+constexpr const char* kReceiveType = "id.klinik.intake.receive_stock.v1";
+constexpr const char* kAdjustType = "id.klinik.intake.adjust_stock.v1";
+constexpr const char* kRecallType = "id.klinik.intake.recall_lot.v1";
+constexpr const char* kReorderType = "id.klinik.intake.set_reorder_level.v1";
+
+}  // namespace
+
+HandleResult IntakeHandler::Handle(const klinik::InboundEvent& event, klinik::OutboxWriter& out) {
+  klinik::v1::PharmacyIntake intake;
+  if (!intake.ParseFromString(event.message.value)) {
+    return HandleResult::DeadLetter("value is not a klinik.v1.PharmacyIntake");
+  }
+  int64_t now = settings_.now();
+  using K = klinik::v1::PharmacyIntake;
+  switch (intake.kind_case()) {
+    case K::kReceiveStock:
+      return Receive(intake.receive_stock(), out, now);
+    case K::kDispenseMedication:
+      return Dispense(intake.dispense_medication(), out, now);
+    case K::kAdjustStock:
+      return Adjust(intake.adjust_stock(), out, now);
+    case K::kRecallLot:
+      return Recall(intake.recall_lot(), out, now);
+    case K::kSetReorderLevel:
+      return SetLevel(intake.set_reorder_level(), out, now);
+    case K::KIND_NOT_SET:
+      break;
+  }
+  return HandleResult::DeadLetter("PharmacyIntake has no kind set (unknown or empty request)");
+}
+
+StockLedger IntakeHandler::LoadLedger(klinik::Transaction& tx, const std::string& clinic_id,
+                                      const std::set<std::string>& items) {
+  StockLedger ledger(settings_.calendar);
+  for (Lot& lot : store::LoadLots(tx, clinic_id, items)) ledger.Load(std::move(lot));
+  return ledger;
+}
+
+void IntakeHandler::RecordMovements(const StockLedger& ledger) {
+  for (const Movement& m : ledger.movements()) metrics_.MovementRecorded(m.kind);
+}
+
+HandleResult IntakeHandler::Reject(klinik::OutboxWriter& out, const std::string& key,
+                                   const std::string& request_type, const std::string& request_id,
+                                   const std::string& clinic_id, const Reasons& reasons,
+                                   int64_t now) {
+  klinik::v1::PharmacyEvent e;
+  auto* f = e.mutable_pharmacy_request_rejected();
+  f->set_request_id(request_id);
+  f->set_clinic_id(clinic_id);
+  f->set_request_type(request_type);
+  ToProto(reasons, f->mutable_reasons());
+  SetTimestamp(now, f->mutable_rejected_at());
+  PublishFact(out, settings_.output_topic, key, e);
+  return HandleResult::Rejected(reasons.front().code);
+}
+
+HandleResult IntakeHandler::Receive(const klinik::v1::ReceiveStock& m, klinik::OutboxWriter& out,
+                                    int64_t now) {
+  ReceiveCommand c{m.request_id(),        m.clinic_id(),
+                   m.item_code(),         m.item_name(),
+                   m.lot_number(),        m.expiry_date(),
+                   m.quantity(),          m.unit(),
+                   m.delivery_note_ref(), TimestampMs(m.received_at(), now)};
+  Reasons reasons;
+  ValidateReceive(c, settings_.calendar, reasons);
+  if (!reasons.empty())
+    return Reject(out, c.clinic_id, kReceiveType, c.request_id, c.clinic_id, reasons, now);
+  auto& tx = out.tx();
+  bool recalled = store::LockLotNumber(tx, c.item_code, c.lot_number).has_value();
+  store::LockClinic(tx, c.clinic_id);
+  auto item = store::LoadItem(tx, c.clinic_id, c.item_code);
+  if (item && !item->unit.empty() && item->unit != c.unit) {
+    reasons.push_back(
+        {"UNIT_MISMATCH", "unit", "this item is counted in " + item->unit + " at this clinic"});
+  }
+  if (recalled) reasons.push_back({"LOT_RECALLED", "lot_number", "this lot has been recalled"});
+  if (!reasons.empty())
+    return Reject(out, c.clinic_id, kReceiveType, c.request_id, c.clinic_id, reasons, now);
+  StockLedger ledger = LoadLedger(tx, c.clinic_id, {c.item_code});
+  ReceiveOutcome r = ledger.Receive(c);
+  if (!r.ok())
+    return Reject(out, c.clinic_id, kReceiveType, c.request_id, c.clinic_id, r.reasons, now);
+  store::EnsureItem(tx, c.clinic_id, c.item_code, c.item_name, c.unit);
+  store::SaveLedger(tx, c.clinic_id, ledger);
+  RecordMovements(ledger);
+
+  klinik::v1::PharmacyEvent e;
+  auto* f = e.mutable_stock_received();
+  f->set_request_id(c.request_id);
+  f->set_clinic_id(c.clinic_id);
+  f->set_item_code(c.item_code);
+  f->set_item_name(c.item_name);
+  f->set_lot_number(c.lot_number);
+  f->set_expiry_date(c.expiry_date);
+  f->set_quantity(c.quantity);
+  f->set_unit(c.unit);
+  f->set_supplier(m.supplier());
+  f->set_delivery_note_ref(c.reference);
+  SetTimestamp(c.at_ms, f->mutable_received_at());
+  f->set_usable_quantity(r.usable_after);
+  PublishFact(out, settings_.output_topic, c.clinic_id, e);
+  alerts_.Evaluate(out, c.clinic_id, c.item_code, ledger, now);
+  return HandleResult::Applied();
+}
+
+HandleResult IntakeHandler::Dispense(const klinik::v1::DispenseMedication& m,
+                                     klinik::OutboxWriter& out, int64_t now) {
+  DispenseCommand c{m.request_id(),
+                    m.clinic_id(),
+                    m.patient_id(),
+                    m.prescription_id(),
+                    {},
+                    m.dispensed_by(),
+                    TimestampMs(m.dispensed_at(), now)};
+  std::set<std::string> items;
+  for (const auto& line : m.lines()) {
+    c.lines.push_back({line.line_no(), line.item_code(), line.quantity()});
+    items.insert(line.item_code());
+  }
+  auto& tx = out.tx();
+  DispenseOutcome r;
+  ValidateDispense(c, r.reasons);
+  std::optional<StockLedger> ledger;
+  if (r.ok()) {
+    store::LockClinic(tx, c.clinic_id);
+    ledger.emplace(LoadLedger(tx, c.clinic_id, items));
+    r = ledger->Dispense(c);
+  }
+  if (!r.ok()) {
+    klinik::v1::PharmacyEvent e;
+    auto* f = e.mutable_dispense_rejected();
+    f->set_request_id(c.request_id);
+    f->set_clinic_id(c.clinic_id);
+    f->set_patient_id(c.patient_id);
+    f->set_prescription_id(c.prescription_id);
+    ToProto(r.reasons, f->mutable_reasons());
+    for (const auto& s : r.shortages) {
+      auto* p = f->add_shortages();
+      p->set_line_no(s.line_no);
+      p->set_item_code(s.item_code);
+      p->set_requested_quantity(s.requested);
+      p->set_usable_quantity(s.usable);
+    }
+    SetTimestamp(now, f->mutable_rejected_at());
+    PublishFact(out, settings_.output_topic, c.clinic_id, e);
+    std::set<std::string> codes;
+    for (const auto& reason : r.reasons) codes.insert(reason.code);
+    for (const auto& code : codes) metrics_.DispenseRejected(code);
+    return HandleResult::Rejected(r.reasons.front().code);
+  }
+  store::SaveLedger(tx, c.clinic_id, *ledger);
+  RecordMovements(*ledger);
+
+  klinik::v1::PharmacyEvent e;
+  auto* f = e.mutable_medication_dispensed();
+  f->set_request_id(c.request_id);
+  f->set_clinic_id(c.clinic_id);
+  f->set_patient_id(c.patient_id);
+  f->set_prescription_id(c.prescription_id);
+  f->set_dispensed_by(c.dispensed_by);
+  SetTimestamp(c.at_ms, f->mutable_dispensed_at());
+  for (size_t i = 0; i < r.lines.size(); ++i) {
+    const auto& line = r.lines[i];
+    auto* p = f->add_lines();
+    p->set_line_no(line.line_no);
+    p->set_item_code(line.item_code);
+    p->set_quantity(line.quantity);
+    p->set_dosage_text(m.lines(static_cast<int>(i)).dosage_text());
+    p->set_usable_quantity(line.usable_after);
+    for (const auto& a : line.allocations) {
+      auto* pa = p->add_allocations();
+      pa->set_lot_number(a.lot_number);
+      pa->set_expiry_date(klinik::FormatCivilDate(a.expiry));
+      pa->set_quantity(a.quantity);
+    }
+  }
+  PublishFact(out, settings_.output_topic, c.clinic_id, e);
+  for (const auto& item : items) alerts_.Evaluate(out, c.clinic_id, item, *ledger, now);
+  return HandleResult::Applied();
+}
+
+HandleResult IntakeHandler::Adjust(const klinik::v1::AdjustStock& m, klinik::OutboxWriter& out,
+                                   int64_t now) {
+  AdjustCommand c{
+      m.request_id(),
+      m.clinic_id(),
+      m.item_code(),
+      m.lot_number(),
+      static_cast<AdjustmentReason>(m.reason()),
+      m.quantity_delta(),
+      m.has_counted_quantity() ? std::optional<int64_t>(m.counted_quantity()) : std::nullopt,
+      m.note(),
+      m.adjusted_by(),
+      TimestampMs(m.adjusted_at(), now)};
+  if (m.reason() < 0 || m.reason() > klinik::v1::ADJUSTMENT_REASON_RECALLED)
+    c.reason = AdjustmentReason::kUnspecified;
+  Reasons reasons;
+  ValidateAdjust(c, reasons);
+  if (!reasons.empty())
+    return Reject(out, c.clinic_id, kAdjustType, c.request_id, c.clinic_id, reasons, now);
+  auto& tx = out.tx();
+  store::LockClinic(tx, c.clinic_id);
+  StockLedger ledger = LoadLedger(tx, c.clinic_id, {c.item_code});
+  AdjustOutcome r = ledger.Adjust(c);
+  if (!r.ok())
+    return Reject(out, c.clinic_id, kAdjustType, c.request_id, c.clinic_id, r.reasons, now);
+  store::SaveLedger(tx, c.clinic_id, ledger);
+  RecordMovements(ledger);
+
+  klinik::v1::PharmacyEvent e;
+  auto* f = e.mutable_stock_adjusted();
+  f->set_request_id(c.request_id);
+  f->set_clinic_id(c.clinic_id);
+  f->set_item_code(c.item_code);
+  f->set_lot_number(c.lot_number);
+  f->set_reason(m.reason());
+  f->set_quantity_delta(r.applied_delta);
+  if (c.counted_quantity) f->set_counted_quantity(*c.counted_quantity);
+  f->set_note(c.note);
+  f->set_adjusted_by(c.adjusted_by);
+  SetTimestamp(c.at_ms, f->mutable_adjusted_at());
+  f->set_lot_quantity(r.lot_quantity);
+  f->set_usable_quantity(r.usable_after);
+  PublishFact(out, settings_.output_topic, c.clinic_id, e);
+  alerts_.Evaluate(out, c.clinic_id, c.item_code, ledger, now);
+  return HandleResult::Applied();
+}
+
+HandleResult IntakeHandler::Recall(const klinik::v1::RecallLot& m, klinik::OutboxWriter& out,
+                                   int64_t now) {
+  RecallCommand c{m.request_id(), m.item_code(), m.lot_number(), m.reason(),
+                  TimestampMs(m.recalled_at(), now)};
+  Reasons reasons;
+  ValidateRecall(c, reasons);
+  if (!reasons.empty())
+    return Reject(out, c.item_code, kRecallType, c.request_id, "", reasons, now);
+  auto& tx = out.tx();
+  // Remembered first, under the lot number's lock, so a delivery of this lot either committed
+  // before (and its clinic is listed below) or waits and is refused.
+  store::LockLotNumber(tx, c.item_code, c.lot_number);
+  store::MarkRecalled(tx, c.item_code, c.lot_number, c.at_ms);
+  for (const std::string& clinic_id : store::ClinicsWithLot(tx, c.item_code, c.lot_number)) {
+    store::LockClinic(tx, clinic_id);
+    StockLedger ledger = LoadLedger(tx, clinic_id, {c.item_code});
+    RecallOutcome r = ledger.Recall(c);
+    store::SaveLedger(tx, clinic_id, ledger);
+    RecordMovements(ledger);
+    if (r.affected) {
+      klinik::v1::PharmacyEvent e;
+      auto* f = e.mutable_lot_recalled();
+      f->set_request_id(c.request_id);
+      f->set_clinic_id(clinic_id);
+      f->set_item_code(c.item_code);
+      f->set_lot_number(c.lot_number);
+      f->set_reason(c.reason);
+      f->set_quantity(r.quantity);
+      SetTimestamp(c.at_ms, f->mutable_recalled_at());
+      f->set_usable_quantity(r.usable_after);
+      PublishFact(out, settings_.output_topic, clinic_id, e);
+    }
+    alerts_.Evaluate(out, clinic_id, c.item_code, ledger, now);
+  }
+  return HandleResult::Applied();
+}
+
+HandleResult IntakeHandler::SetLevel(const klinik::v1::SetReorderLevel& m,
+                                     klinik::OutboxWriter& out, int64_t now) {
+  ReorderLevelCommand c{m.request_id(), m.clinic_id(), m.item_code(), m.reorder_level()};
+  Reasons reasons;
+  ValidateReorderLevel(c, reasons);
+  if (!reasons.empty())
+    return Reject(out, c.clinic_id, kReorderType, c.request_id, c.clinic_id, reasons, now);
+  auto& tx = out.tx();
+  store::LockClinic(tx, c.clinic_id);
+  int64_t previous = alerts_.ReorderLevel(tx, c.clinic_id, c.item_code);
+  store::SetReorderLevel(tx, c.clinic_id, c.item_code, c.reorder_level);
+
+  klinik::v1::PharmacyEvent e;
+  auto* f = e.mutable_reorder_level_set();
+  f->set_request_id(c.request_id);
+  f->set_clinic_id(c.clinic_id);
+  f->set_item_code(c.item_code);
+  f->set_reorder_level(c.reorder_level);
+  f->set_previous_reorder_level(previous);
+  SetTimestamp(TimestampMs(m.set_at(), now), f->mutable_set_at());
+  PublishFact(out, settings_.output_topic, c.clinic_id, e);
+  // A new level can start or end a low-stock condition; an item never received has no stock to
+  // judge.
+  StockLedger ledger = LoadLedger(tx, c.clinic_id, {c.item_code});
+  if (ledger.KnowsItem(c.item_code)) alerts_.Evaluate(out, c.clinic_id, c.item_code, ledger, now);
+  return HandleResult::Applied();
+}
+
+}  // namespace pharmacy

@@ -1,0 +1,63 @@
+#include "pharmacy_metrics.h"
+
+#include "klinik/metrics.h"
+
+namespace pharmacy {
+namespace {
+
+const char* KindLabel(MovementKind kind) {
+  switch (kind) {
+    case MovementKind::kReceived:
+      return "received";
+    case MovementKind::kDispensed:
+      return "dispensed";
+    case MovementKind::kAdjusted:
+      return "adjusted";
+    case MovementKind::kRecalled:
+      return "recalled";
+  }
+  return "unknown";
+}
+
+const char* AlertLabel(store::AlertKind kind) {
+  switch (kind) {
+    case store::AlertKind::kLow:
+      return "low";
+    case store::AlertKind::kOut:
+      return "out";
+    case store::AlertKind::kExpiringSoon:
+      return "expiring_soon";
+  }
+  return "unknown";
+}
+
+}  // namespace
+
+PharmacyMetrics::PharmacyMetrics(klinik::Metrics* metrics) {
+  if (metrics == nullptr) return;
+  movements_ =
+      &metrics->AddCounter("klinik_pharmacy_movements_total", "Stock movements recorded, by kind");
+  rejected_ = &metrics->AddCounter("klinik_dispenses_rejected_total",
+                                   "Dispense requests refused, by reason code");
+  alerts_ = &metrics->AddCounter("klinik_stock_alerts_total", "Stock alerts raised, by kind");
+  checks_ = &metrics->AddCounter("klinik_pharmacy_expiry_checks_total",
+                                 "Completed runs of the periodic expiry check");
+}
+
+void PharmacyMetrics::MovementRecorded(MovementKind kind) {
+  if (movements_) movements_->Add({{"kind", KindLabel(kind)}}).Increment();
+}
+
+void PharmacyMetrics::DispenseRejected(const std::string& reason_code) {
+  if (rejected_) rejected_->Add({{"reason", reason_code}}).Increment();
+}
+
+void PharmacyMetrics::AlertRaised(store::AlertKind kind) {
+  if (alerts_) alerts_->Add({{"kind", AlertLabel(kind)}}).Increment();
+}
+
+void PharmacyMetrics::ExpiryCheckCompleted() {
+  if (checks_) checks_->Add({}).Increment();
+}
+
+}  // namespace pharmacy

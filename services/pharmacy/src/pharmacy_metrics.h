@@ -1,0 +1,41 @@
+// The pharmacy's own counters. Labels are bounded sets (movement kinds, reason codes, alert
+// kinds): never a clinic or an item, there are 80,000 clinics.
+//
+// Counted inside the handler's transaction: a transaction that is retried after a transient
+// failure counts twice, which is rare and visible as klinik_events_consumed_total{outcome=retry}.
+#pragma once
+
+#include <string>
+
+#include "domain_types.h"
+#include "pharmacy_store.h"
+
+namespace klinik {
+class Metrics;
+}
+namespace prometheus {
+class Counter;
+template <typename T>
+class Family;
+}  // namespace prometheus
+
+namespace pharmacy {
+
+class PharmacyMetrics {
+ public:
+  // `metrics` may be null (unit tests): every call is then a no-op.
+  explicit PharmacyMetrics(klinik::Metrics* metrics);
+
+  void MovementRecorded(MovementKind kind);
+  void DispenseRejected(const std::string& reason_code);
+  void AlertRaised(store::AlertKind kind);
+  void ExpiryCheckCompleted();
+
+ private:
+  prometheus::Family<prometheus::Counter>* movements_ = nullptr;
+  prometheus::Family<prometheus::Counter>* rejected_ = nullptr;
+  prometheus::Family<prometheus::Counter>* alerts_ = nullptr;
+  prometheus::Family<prometheus::Counter>* checks_ = nullptr;
+};
+
+}  // namespace pharmacy

@@ -1,0 +1,48 @@
+#include "settings.h"
+
+#include "klinik/config.h"
+#include "klinik/topics.h"
+
+namespace pharmacy {
+
+Settings Settings::FromConfig(const klinik::Config& config) {
+  Settings s;
+  // Topic overrides exist for tests and staging copies; production uses the contract names.
+  s.intake_topic = config.String("KLINIK_PHARMACY_INTAKE_TOPIC", klinik::topics::kIntakePharmacy);
+  s.output_topic = config.String("KLINIK_PHARMACY_TOPIC", klinik::topics::kPharmacy);
+  s.default_reorder_level = config.Int("KLINIK_DEFAULT_REORDER_LEVEL", 50, 0, 1'000'000'000);
+  s.expiry_check_interval = config.Duration("KLINIK_EXPIRY_CHECK_INTERVAL", std::chrono::hours(1));
+  if (s.expiry_check_interval.count() <= 0) {
+    throw klinik::ConfigError("KLINIK_EXPIRY_CHECK_INTERVAL: must be more than 0ms");
+  }
+  s.expiry_warning_days =
+      static_cast<int32_t>(config.Int("KLINIK_EXPIRY_WARNING_DAYS", 90, 0, 3650));
+  std::string offset = config.String("KLINIK_LOCAL_UTC_OFFSET", "+07:00");
+  if (offset == "+07:00") {
+    s.calendar.utc_offset_minutes = 7 * 60;
+  } else if (offset == "+08:00") {
+    s.calendar.utc_offset_minutes = 8 * 60;
+  } else if (offset == "+09:00") {
+    s.calendar.utc_offset_minutes = 9 * 60;
+  } else {
+    throw klinik::ConfigError(
+        "KLINIK_LOCAL_UTC_OFFSET: expected +07:00 (WIB), +08:00 (WITA) or +09:00 (WIT), got '" +
+        offset + "'");
+  }
+  s.report.lead_days = config.Int("KLINIK_LPLPO_LEAD_DAYS", 14, 0, 365);
+  s.report.buffer_percent = config.Int("KLINIK_LPLPO_BUFFER_PERCENT", 10, 0, 100);
+  std::string fixed = config.String("KLINIK_TEST_NOW", "");
+  if (fixed.empty()) {
+    s.now = [] { return klinik::ToUnixMillis(klinik::Clock::now()); };
+  } else {
+    auto t = klinik::ParseRfc3339(fixed);
+    if (!t)
+      throw klinik::ConfigError("KLINIK_TEST_NOW: expected an RFC 3339 instant, got '" + fixed +
+                                "'");
+    int64_t ms = klinik::ToUnixMillis(*t);
+    s.now = [ms] { return ms; };
+  }
+  return s;
+}
+
+}  // namespace pharmacy
