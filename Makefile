@@ -6,6 +6,10 @@ CTEST_JOBS ?= 3
 CMAKE_FLAGS ?=
 DEMO ?= 1
 
+# ccache keys on paths relative to the checkout, so clones in other folders share the cache.
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
+
 .PHONY: all deps configure build test run clean format sanitize
 
 all: build
