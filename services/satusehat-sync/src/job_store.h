@@ -1,0 +1,122 @@
+// The sync service's tables: source facts, sync jobs with their dependencies, the patient→NIK
+// map learnt from PatientRegistered, and the NIK→IHS cache. Every function takes the caller's
+// transaction, so a job's state change and the fact announcing it commit together.
+//
+// Claiming (several replicas may share PostgreSQL): a due job is selected with FOR UPDATE SKIP
+// LOCKED and moved to in_flight with a lease by an UPDATE guarded on the status it was read
+// with; a job whose lease ran out (its replica died mid-send) is claimed again and marked
+// ambiguous, so its next send first searches SatuSehat by identifier.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "job_plan.h"
+#include "klinik/storage.h"
+#include "klinik/time_util.h"
+#include "klinik/v1/satusehat.pb.h"
+
+namespace satusehat_sync {
+
+const std::vector<klinik::Migration>& Migrations();
+
+namespace status {
+inline constexpr std::string_view kPending = "pending";
+inline constexpr std::string_view kWaitingForPatient = "waiting_for_patient";
+inline constexpr std::string_view kInFlight = "in_flight";
+inline constexpr std::string_view kSynced = "synced";
+inline constexpr std::string_view kFailed = "failed";
+inline constexpr std::string_view kSuppressed = "suppressed";
+}  // namespace status
+
+klinik::v1::SyncJobStatus StatusFromText(std::string_view text);
+
+// One row of sync_jobs.
+struct JobRecord {
+  std::string job_id;
+  std::string source_event_id;
+  std::string source_event_type;
+  std::string patient_id;
+  std::string kind;
+  std::string resource_type;
+  std::string action;
+  std::string local_reference;
+  std::string detail;
+  std::string status;
+  int attempts = 0;
+  bool ambiguous = false;  // a send may have stored the resource: search before creating
+  std::string satusehat_id;
+  std::string last_error;
+  int http_status = 0;
+  std::string diagnostics;
+  std::string request_id;
+  std::optional<int64_t> next_attempt_at;  // unix ms
+  int64_t created_at = 0;                  // unix ms
+  int64_t updated_at = 0;                  // unix ms
+
+  [[nodiscard]] klinik::v1::SyncJob ToProto() const;
+};
+
+// The source fact a job was planned from.
+struct SourceFact {
+  std::string event_type;
+  std::string payload;  // serialized inner fact message (e.g. ScreeningCompleted)
+};
+
+class JobStore {
+ public:
+  // Stores the source fact and its jobs as pending and due now. A job whose (kind,
+  // local_reference) exists already is left as it is. Returns how many jobs were new.
+  static int AddJobs(klinik::Transaction& tx, const std::string& source_event_id,
+                     const std::string& source_event_type, const std::string& patient_id,
+                     const std::string& payload, const std::vector<PlannedJob>& jobs,
+                     klinik::TimePoint now);
+  static void RememberPatient(klinik::Transaction& tx, const std::string& patient_id,
+                              const std::string& nik);
+
+  // Claims the next due job whose dependencies are synced; nullopt when none is due.
+  static std::optional<JobRecord> ClaimNext(klinik::Database& db, klinik::TimePoint now,
+                                            std::chrono::milliseconds lease);
+
+  static std::optional<SourceFact> Source(klinik::Transaction& tx,
+                                          const std::string& source_event_id);
+  // satusehat_id of the synced job (kind, local_reference); nullopt when it is not synced.
+  static std::optional<std::string> SyncedId(klinik::Transaction& tx, std::string_view kind,
+                                             const std::string& local_reference);
+  static std::optional<JobRecord> Find(klinik::Transaction& tx, std::string_view kind,
+                                       const std::string& local_reference);
+  static std::optional<std::string> PatientNik(klinik::Transaction& tx,
+                                               const std::string& patient_id);
+  // NIK→IHS cache; `who` is "patient" or "practitioner".
+  static std::optional<std::string> CachedIhs(klinik::Transaction& tx, std::string_view who,
+                                              const std::string& nik);
+  static void CacheIhs(klinik::Transaction& tx, std::string_view who, const std::string& nik,
+                       const std::string& ihs, klinik::TimePoint now);
+
+  // Writes a claimed job's new state; `record` carries every changed column. Guarded on the
+  // job still being in_flight (a RetrySync or another replica cannot be overwritten).
+  static bool Save(klinik::Transaction& tx, const JobRecord& record, klinik::TimePoint now);
+
+  // A job failed for good: its pending dependents say so (they stay pending, so a RetrySync
+  // of the failed job lets them go on). Returns how many were marked.
+  static int64_t MarkDependentsBlocked(klinik::Transaction& tx, const JobRecord& failed,
+                                       klinik::TimePoint now);
+
+  static std::optional<JobRecord> Get(klinik::Transaction& tx, const std::string& job_id);
+  static std::vector<JobRecord> BySource(klinik::Transaction& tx,
+                                         const std::string& source_event_id);
+  static std::vector<JobRecord> ByPatient(klinik::Transaction& tx, const std::string& patient_id);
+  // Failed jobs, newest change first, after the (updated_at, job_id) cursor when given.
+  static std::vector<JobRecord> Failures(klinik::Transaction& tx, int limit,
+                                         std::optional<std::pair<int64_t, std::string>> after);
+  // failed/suppressed → pending, due now, attempts reset. False when the job is in another status.
+  static bool Requeue(klinik::Transaction& tx, const std::string& job_id, klinik::TimePoint now);
+
+  // Gauges: jobs per status, and the creation time of the oldest pending/in_flight job.
+  static std::vector<std::pair<std::string, int64_t>> CountByStatus(klinik::Transaction& tx);
+  static std::optional<int64_t> OldestPendingCreatedAt(klinik::Transaction& tx);
+};
+
+}  // namespace satusehat_sync

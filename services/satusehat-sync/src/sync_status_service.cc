@@ -1,0 +1,104 @@
+#include "sync_status_service.h"
+
+#include <charconv>
+
+#include "job_store.h"
+#include "klinik/time_util.h"
+
+namespace satusehat_sync {
+namespace {
+
+// Storage trouble is the one transient failure here: the caller may retry.
+template <typename Fn>
+grpc::Status Guard(Fn&& fn) {
+  try {
+    return fn();
+  } catch (const klinik::StorageError& e) {
+    return {grpc::StatusCode::UNAVAILABLE, "database unavailable; retry"};
+  }
+}
+
+// Page token: "<updated_at ms>:<job_id>" of the last job of the previous page.
+std::optional<std::pair<int64_t, std::string>> ParseToken(const std::string& token) {
+  size_t colon = token.find(':');
+  if (colon == std::string::npos) return std::nullopt;
+  int64_t ms = 0;
+  auto [end, ec] = std::from_chars(token.data(), token.data() + colon, ms);
+  if (ec != std::errc() || end != token.data() + colon) return std::nullopt;
+  std::string id = token.substr(colon + 1);
+  if (!klinik::IsUuid(id)) return std::nullopt;
+  return std::make_pair(ms, id);
+}
+
+}  // namespace
+
+grpc::Status SyncStatusService::GetSyncStatus(grpc::ServerContext*,
+                                              const klinik::v1::GetSyncStatusRequest* req,
+                                              klinik::v1::GetSyncStatusResponse* resp) {
+  using Req = klinik::v1::GetSyncStatusRequest;
+  if (req->selector_case() == Req::SELECTOR_NOT_SET) {
+    return {grpc::StatusCode::INVALID_ARGUMENT, "set source_event_id or patient_id"};
+  }
+  const std::string& id =
+      req->selector_case() == Req::kSourceEventId ? req->source_event_id() : req->patient_id();
+  if (!klinik::IsUuid(id)) return {grpc::StatusCode::INVALID_ARGUMENT, "the id must be a UUID"};
+  return Guard([&] {
+    auto jobs = db_.Read([&](klinik::Transaction& tx) {
+      return req->selector_case() == Req::kSourceEventId ? JobStore::BySource(tx, id)
+                                                         : JobStore::ByPatient(tx, id);
+    });
+    for (const auto& j : jobs) *resp->add_jobs() = j.ToProto();
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status SyncStatusService::ListSyncFailures(grpc::ServerContext*,
+                                                 const klinik::v1::ListSyncFailuresRequest* req,
+                                                 klinik::v1::ListSyncFailuresResponse* resp) {
+  int size = req->page_size() == 0 ? 100 : req->page_size();
+  if (size < 1 || size > 500)
+    return {grpc::StatusCode::INVALID_ARGUMENT, "page_size must be 1-500"};
+  std::optional<std::pair<int64_t, std::string>> after;
+  if (!req->page_token().empty()) {
+    after = ParseToken(req->page_token());
+    if (!after)
+      return {grpc::StatusCode::INVALID_ARGUMENT, "page_token is not one this service issued"};
+  }
+  return Guard([&] {
+    auto jobs =
+        db_.Read([&](klinik::Transaction& tx) { return JobStore::Failures(tx, size + 1, after); });
+    bool more = static_cast<int>(jobs.size()) > size;
+    if (more) jobs.resize(static_cast<size_t>(size));
+    for (const auto& j : jobs) *resp->add_jobs() = j.ToProto();
+    if (more)
+      resp->set_next_page_token(std::to_string(jobs.back().updated_at) + ":" + jobs.back().job_id);
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status SyncStatusService::RetrySync(grpc::ServerContext*,
+                                          const klinik::v1::RetrySyncRequest* req,
+                                          klinik::v1::RetrySyncResponse* resp) {
+  if (!klinik::IsUuid(req->job_id()))
+    return {grpc::StatusCode::INVALID_ARGUMENT, "job_id must be a UUID"};
+  return Guard([&] {
+    enum class Result { kUnknown, kWrongStatus, kQueued };
+    std::optional<JobRecord> job;
+    Result result = db_.InTransaction([&](klinik::Transaction& tx) {
+      if (!JobStore::Get(tx, req->job_id())) return Result::kUnknown;
+      if (!JobStore::Requeue(tx, req->job_id(), klinik::Clock::now())) return Result::kWrongStatus;
+      job = JobStore::Get(tx, req->job_id());
+      return Result::kQueued;
+    });
+    if (result == Result::kUnknown) return grpc::Status(grpc::StatusCode::NOT_FOUND, "no such job");
+    if (result == Result::kWrongStatus) {
+      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                          "only a failed or suppressed job can be retried");
+    }
+    *resp->mutable_job() = job->ToProto();
+    if (on_requeued_) on_requeued_();
+    return grpc::Status::OK;
+  });
+}
+
+}  // namespace satusehat_sync

@@ -1,0 +1,31 @@
+// gRPC SyncStatus for operators: the jobs of a fact or a patient, the failed jobs page by page,
+// and RetrySync to queue a failed or suppressed job again.
+#pragma once
+
+#include <functional>
+
+#include "klinik/storage.h"
+#include "klinik/v1/satusehat.grpc.pb.h"
+
+namespace satusehat_sync {
+
+class SyncStatusService final : public klinik::v1::SyncStatus::Service {
+ public:
+  // `on_requeued` wakes the workers so a retried job goes out at once.
+  SyncStatusService(klinik::Database& db, std::function<void()> on_requeued)
+      : db_(db), on_requeued_(std::move(on_requeued)) {}
+
+  grpc::Status GetSyncStatus(grpc::ServerContext* ctx, const klinik::v1::GetSyncStatusRequest* req,
+                             klinik::v1::GetSyncStatusResponse* resp) override;
+  grpc::Status ListSyncFailures(grpc::ServerContext* ctx,
+                                const klinik::v1::ListSyncFailuresRequest* req,
+                                klinik::v1::ListSyncFailuresResponse* resp) override;
+  grpc::Status RetrySync(grpc::ServerContext* ctx, const klinik::v1::RetrySyncRequest* req,
+                         klinik::v1::RetrySyncResponse* resp) override;
+
+ private:
+  klinik::Database& db_;
+  std::function<void()> on_requeued_;
+};
+
+}  // namespace satusehat_sync

@@ -1,0 +1,81 @@
+// SyncWorker: claims due sync jobs and sends them to SatuSehat, one at a time, with its own
+// SatuSehatClient (one reused connection). Each job's result — status, attempts, next attempt,
+// last error, the SatuSehat id — and its ResourceSynced/SyncFailed fact commit in one
+// transaction. Status is honest: a job is synced only when SatuSehat answered with the id.
+//
+// Creating is never done twice: a create whose previous send may have reached the server (a
+// timeout after sending, a replica that died in flight) first searches by its identifier and
+// adopts what it finds; a 400 naming rule 20002 (duplicate identifier) does the same.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <random>
+#include <string>
+
+#include "job_store.h"
+#include "policies.h"
+#include "satusehat_client.h"
+#include "settings.h"
+
+namespace klinik {
+class Database;
+class Metrics;
+}  // namespace klinik
+
+namespace satusehat_sync {
+
+// What sending one job came to.
+struct PushOutcome {
+  enum class Kind { kSynced, kSuppressed, kWaiting, kPermanent, kTransient };
+  Kind kind = Kind::kTransient;
+  std::string satusehat_id;
+  std::string reason;       // UPPER_SNAKE code; empty when synced
+  std::string diagnostics;  // redacted OperationOutcome text or a short explanation
+  int http_status = 0;
+  std::string request_id;  // X-Request-Id of the last answer
+  std::optional<Millis> retry_after;
+  bool sent = false;          // a request for the resource itself went out (counts as an attempt)
+  bool maybe_stored = false;  // a create may have been stored although no answer said so
+  bool server_down = false;   // 5xx / no answer: counts against the circuit
+  bool server_answered = false;
+};
+
+struct WorkerMetrics {
+  prometheus::Family<prometheus::Gauge>* jobs = nullptr;  // klinik_sync_jobs{status}
+  prometheus::Histogram* push_seconds = nullptr;          // klinik_satusehat_push_seconds
+  prometheus::Gauge* oldest_pending_age = nullptr;        // klinik_sync_oldest_pending_age_seconds
+  ClientMetrics client;
+  static WorkerMetrics Register(klinik::Metrics& metrics);
+};
+
+class SyncWorker {
+ public:
+  SyncWorker(klinik::Database& db, const SyncSettings& settings, TokenProvider& tokens,
+             WorkerMetrics metrics, std::string fact_source, std::function<void()> wake_outbox);
+
+  // Sends due jobs until none is due, the circuit is open, SatuSehat asked us to wait, or
+  // `stop` is set. Returns true when any job changed.
+  bool RunOnce(const std::atomic<bool>& stop);
+  // Refreshes the job gauges (at most once a second).
+  void UpdateGauges();
+
+ private:
+  PushOutcome Push(const JobRecord& job);
+  void Record(const JobRecord& job, const PushOutcome& outcome);
+
+  klinik::Database& db_;
+  const SyncSettings& settings_;
+  WorkerMetrics metrics_;
+  SatuSehatClient client_;
+  std::string fact_source_;
+  std::function<void()> wake_outbox_;
+  RetryPolicy retry_;
+  CircuitBreaker breaker_;
+  SteadyTime paused_until_{};
+  SteadyTime gauges_at_{};
+  std::mt19937_64 rng_;
+};
+
+}  // namespace satusehat_sync
