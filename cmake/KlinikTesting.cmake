@@ -19,11 +19,11 @@ add_test(NAME infra.postgres.stop COMMAND bash ${KLINIK_INFRA_DIR}/postgres.sh s
 set_tests_properties(infra.postgres.start PROPERTIES FIXTURES_SETUP infra TIMEOUT 120)
 set_tests_properties(infra.postgres.stop PROPERTIES FIXTURES_CLEANUP infra)
 
-# klinik_add_gtest(<name> SOURCES <files…> LIBS <targets…> [NEEDS kafka postgres] [TIMEOUT s])
+# klinik_add_gtest(<name> SOURCES <files…> LIBS <targets…> [NEEDS kafka postgres] [TIMEOUT s] [SERIAL])
 # NEEDS (any value) makes the suite require the `infra` fixture: Kafka and PostgreSQL together.
 # Builds one GoogleTest binary and registers each of its tests with ctest.
 function(klinik_add_gtest name)
-  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;LIBS;NEEDS" ${ARGN})
+  cmake_parse_arguments(ARG "SERIAL" "TIMEOUT" "SOURCES;LIBS;NEEDS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_LIBS} klinik_testing GTest::gtest GTest::gmock GTest::gtest_main)
   klinik_strict_warnings(${name})
@@ -35,6 +35,11 @@ function(klinik_add_gtest name)
   set(props ENVIRONMENT "KLINIK_TEST_STATE_DIR=${KLINIK_TEST_STATE_DIR}")
   if(ARG_NEEDS)
     list(APPEND props FIXTURES_REQUIRED infra)
+  endif()
+  if(ARG_SERIAL)
+    # Nothing else runs meanwhile (whole-system tests: other suites' services would also
+    # consume the shared klinik.* topics and answer this suite's events).
+    list(APPEND props RUN_SERIAL TRUE)
   endif()
   gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 30 TEST_PREFIX "${name}."
                        PROPERTIES ${props} TIMEOUT ${ARG_TIMEOUT})

@@ -30,7 +30,7 @@ namespace topics = klinik::topics;
 using namespace std::chrono_literals;
 
 constexpr const char* kExaminerNik = "3204154107850002";  // the clinic's nurse (female, 1985-07-01)
-constexpr const char* kDoctorId = "dr-puskesmas-320415";
+constexpr const char* kDoctorId = "3204150101800003";  // the puskesmas doctor (staff ids are NIKs)
 
 const std::vector<std::string> kFemaleNames = {"Siti", "Dewi",   "Sri",  "Nur",     "Ani",
                                                "Rina", "Wati",   "Yuli", "Lestari", "Ratna",

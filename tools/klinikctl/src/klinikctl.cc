@@ -236,7 +236,8 @@ const std::set<std::string>& OwnOptions() {
       "bootstrap",      "json",          "action",        "addr",
       "from-beginning", "count",         "timeout",       "registration-addr",
       "screening-addr", "pharmacy-addr", "referral-addr", "sync-addr",
-      "failures"};
+      "failures",       "residents",     "seed",          "sandbox-url",
+      "metrics"};
   return kOwn;
 }
 
