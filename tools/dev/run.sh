@@ -70,7 +70,7 @@ stop_all() {
       if [ $rc -ne 0 ]; then echo "  $extra exited with $rc"; failed=1; else echo "  $extra stopped"; fi
     fi
   done
-  exit $failed
+  exit $((failed | ${exit_extra:-0}))
 }
 trap stop_all INT TERM
 
@@ -149,13 +149,11 @@ if [ $demo = 1 ]; then
   [ $stopping = 1 ] && exit 1
   if [ $demo_rc -ne 0 ]; then echo "run: the demo did not finish cleanly (exit $demo_rc)"; fi
   if [ $exit_after_demo = 1 ]; then
-    trap - INT TERM
     for s in "${services[@]}" sandbox devbroker; do
       kill -0 "${pid[$s]}" 2>/dev/null || { echo "run: $s had died"; demo_rc=1; }
     done
-    ( stop_all ) ; stop_rc=$?
-    [ $demo_rc -eq 0 ] && [ $stop_rc -eq 0 ] && exit 0
-    exit 1
+    exit_extra=$((demo_rc != 0))
+    stop_all  # exits non-zero when the demo failed or any process did not stop cleanly
   fi
 fi
 
