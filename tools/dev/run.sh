@@ -29,7 +29,9 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(cd "$build" && pwd)
 run=${KLINIK_RUN_DIR:-$root/run}
 mkdir -p "$run/logs"
-rm -f "$run"/*.ports "$run/devbroker.bootstrap"
+# Every run starts from an empty system: the development broker keeps nothing between runs, so
+# databases from an earlier run would not match its (empty) topics and offsets.
+rm -f "$run"/*.ports "$run/devbroker.bootstrap" "$run"/*.db "$run"/*.db-wal "$run"/*.db-shm
 
 services=(registration screening pharmacy referral satusehat-sync)
 declare -A grpc_port http_port binary pid
@@ -143,7 +145,7 @@ if [ $demo = 1 ]; then
   metrics=""
   for s in "${services[@]}"; do metrics+="${metrics:+,}$s=${http_port[$s]}"; done
   "$build/tools/klinikctl/klinikctl" demo --bootstrap "$bootstrap" --residents "$residents" \
-    --sandbox-url "http://127.0.0.1:$sandbox_port" --metrics "$metrics" --timeout 600 &
+    --sandbox-url "http://127.0.0.1:$sandbox_port" --metrics "$metrics" --timeout "${KLINIK_DEMO_TIMEOUT:-600}" &
   demo_pid=$!
   wait $demo_pid; demo_rc=$?
   [ $stopping = 1 ] && exit 1
