@@ -533,7 +533,7 @@ TEST_P(SyncFixture, SigkillMidBacklogLosesAndDoublesNothing) {
   };
   {
     auto first = StartService();
-    ASSERT_TRUE(WaitUntil([&] { return Stored("Observation", mine).size() >= 4; }, 60s))
+    ASSERT_TRUE(WaitUntil([&] { return Stored("Observation", mine).size() >= 4; }, 240s))
         << first->Output();
     first->Signal(SIGKILL);
     first->Wait(10s);
@@ -543,7 +543,7 @@ TEST_P(SyncFixture, SigkillMidBacklogLosesAndDoublesNothing) {
   Http("DELETE", sandbox_url_ + "/_sandbox/faults", "", nullptr);
   auto second = StartService();
   for (const auto& s : screenings) {
-    ASSERT_TRUE(WaitUntil([&] { return static_cast<bool>(ScreeningSyncedOnce(s)); }, 60s))
+    ASSERT_TRUE(WaitUntil([&] { return static_cast<bool>(ScreeningSyncedOnce(s)); }, 240s))
         << ScreeningSyncedOnce(s) << second->Output();
   }
   EXPECT_EQ(Stored("Encounter", mine).size(), static_cast<size_t>(kScreenings));
