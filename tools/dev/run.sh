@@ -41,18 +41,33 @@ binary[pharmacy]=$build/services/pharmacy/pharmacy
 binary[referral]=$build/services/referral/referral
 binary[satusehat-sync]=$build/services/satusehat-sync/satusehat-sync
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# Fixed ports by default; with KLINIK_RUN_FREE_PORTS=1 every process binds port 0 and reports
+# the port it got in its ports file (no window in which another process can take a chosen port).
+free=${KLINIK_RUN_FREE_PORTS:-0}
 i=0
 for s in "${services[@]}"; do
   i=$((i + 1))
-  if [ "${KLINIK_RUN_FREE_PORTS:-0}" = 1 ]; then
-    grpc_port[$s]=$(free_port); http_port[$s]=$(free_port)
+  if [ "$free" = 1 ]; then
+    grpc_port[$s]=0; http_port[$s]=0
   else
     grpc_port[$s]=$((50050 + i)); http_port[$s]=$((9100 + i))
   fi
 done
 sandbox_port=8089
-[ "${KLINIK_RUN_FREE_PORTS:-0}" = 1 ] && sandbox_port=$(free_port)
+[ "$free" = 1 ] && sandbox_port=0
+
+# Waits for a ports file ({"grpc": N, "http": M}) and prints the value of `key`.
+port_from() {  # file key pid name
+  for _ in $(seq 300); do
+    if [ -s "$1" ]; then
+      sed -n "s/.*\"$2\": *\([0-9]*\).*/\1/p" "$1"
+      return 0
+    fi
+    kill -0 "$3" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
 
 stopping=0
 stop_all() {
@@ -91,6 +106,8 @@ org_id=10000004
   --client-id klinik-dev --client-secret dev-secret --ports-file "$run/sandbox.ports" >"$run/logs/sandbox.log" 2>&1 &
 pid[sandbox]=$!
 printf '%s' dev-secret >"$run/satusehat.secret"
+sandbox_port=$(port_from "$run/sandbox.ports" http "${pid[sandbox]}") ||
+  die "the SatuSehat sandbox did not start: $(tail -n 3 "$run/logs/sandbox.log" 2>/dev/null)"
 
 # 3. The five services.
 common_env=(
@@ -99,7 +116,8 @@ common_env=(
   "KLINIK_KAFKA_SESSION_TIMEOUT_MS=6000" "KLINIK_KAFKA_HEARTBEAT_INTERVAL_MS=500"
   "KLINIK_SHUTDOWN_TIMEOUT=15s"
 )
-for s in "${services[@]}"; do
+start_service() {
+  local s=$1
   [ -x "${binary[$s]}" ] || die "${binary[$s]} is missing: run make build"
   env "${common_env[@]}" \
     KLINIK_DATABASE_URL="sqlite://$run/$s.db" \
@@ -115,16 +133,29 @@ for s in "${services[@]}"; do
     KLINIK_SATUSEHAT_CLIENT_SECRET_FILE="$run/satusehat.secret" \
     KLINIK_SATUSEHAT_LOCATION_ID="loc-3204152003" \
     KLINIK_SATUSEHAT_RATE=500 KLINIK_SYNC_WORKERS=2 KLINIK_SYNC_POLL_INTERVAL=200ms \
+    KLINIK_SYNC_PATIENT_RETRY=30s \
     "${binary[$s]}" >"$run/logs/$s.log" 2>&1 &
   pid[$s]=$!
-done
+}
+learn_ports() {
+  local s=$1
+  [ "$free" = 1 ] || return 0
+  grpc_port[$s]=$(port_from "$run/$s.ports" grpc "${pid[$s]}") &&
+    http_port[$s]=$(port_from "$run/$s.ports" http "${pid[$s]}") ||
+    die "$s died at start: $(tail -n 3 "$run/logs/$s.log" 2>/dev/null)"
+}
+# Registration first: screening needs its gRPC address.
+start_service registration
+learn_ports registration
+for s in "${services[@]:1}"; do start_service "$s"; done
+for s in "${services[@]:1}"; do learn_ports "$s"; done
 
 # 4. Wait until every service is ready, then show what runs where.
-ready() { curl -fs "http://127.0.0.1:$1/readyz" >/dev/null 2>&1; }
+ready() { curl -fs --noproxy "*" "http://127.0.0.1:$1/readyz" >/dev/null 2>&1; }
 for _ in $(seq 300); do
   all=1
   for s in "${services[@]}"; do ready "${http_port[$s]}" || all=0; done
-  [ $all = 1 ] && [ -s "$run/sandbox.ports" ] && break
+  [ $all = 1 ] && break
   for s in "${services[@]}" sandbox devbroker; do
     kill -0 "${pid[$s]}" 2>/dev/null || die "$s died at start: $(tail -n 3 "$run/logs/$s.log" 2>/dev/null)"
   done

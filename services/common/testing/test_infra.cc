@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -17,6 +18,8 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+
+#include <librdkafka/rdkafkacpp.h>
 
 #include <nlohmann/json.hpp>
 
@@ -135,6 +138,50 @@ std::vector<ConsumedMessage> ReadTopic(const std::string& topic, size_t count,
   }
   consumer.Close();
   return out;
+}
+
+void StartGroupAtEnd(const std::string& group, const std::vector<std::string>& topics) {
+  std::string error;
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  if (conf->set("bootstrap.servers", KafkaBootstrap(), error) != RdKafka::Conf::CONF_OK ||
+      conf->set("group.id", group, error) != RdKafka::Conf::CONF_OK ||
+      conf->set("enable.auto.commit", "false", error) != RdKafka::Conf::CONF_OK) {
+    throw std::runtime_error("StartGroupAtEnd: " + error);
+  }
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer(
+      RdKafka::KafkaConsumer::create(conf.get(), error));
+  if (!consumer) throw std::runtime_error("StartGroupAtEnd: " + error);
+  RdKafka::Metadata* raw = nullptr;
+  if (consumer->metadata(true, nullptr, &raw, 10000) != RdKafka::ERR_NO_ERROR) {
+    throw std::runtime_error("StartGroupAtEnd: no metadata");
+  }
+  std::unique_ptr<RdKafka::Metadata> metadata(raw);
+  std::vector<RdKafka::TopicPartition*> ends;
+  for (const RdKafka::TopicMetadata* t : *metadata->topics()) {
+    if (std::find(topics.begin(), topics.end(), t->topic()) == topics.end()) continue;
+    for (const RdKafka::PartitionMetadata* p : *t->partitions()) {
+      int64_t low = 0, high = 0;
+      // A partition just created may have no leader yet: ask again for a while.
+      RdKafka::ErrorCode rc = RdKafka::ERR_NO_ERROR;
+      auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+      do {
+        rc = consumer->query_watermark_offsets(t->topic(), p->id(), &low, &high, 5000);
+        if (rc != RdKafka::ERR_NO_ERROR) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      } while (rc != RdKafka::ERR_NO_ERROR && std::chrono::steady_clock::now() < deadline);
+      if (rc != RdKafka::ERR_NO_ERROR) {
+        RdKafka::TopicPartition::destroy(ends);
+        throw std::runtime_error("StartGroupAtEnd: no watermarks for " + t->topic() + ": " +
+                                 RdKafka::err2str(rc));
+      }
+      ends.push_back(RdKafka::TopicPartition::create(t->topic(), p->id(), high));
+    }
+  }
+  RdKafka::ErrorCode rc = consumer->commitSync(ends);
+  RdKafka::TopicPartition::destroy(ends);
+  consumer->close();
+  if (rc != RdKafka::ERR_NO_ERROR) {
+    throw std::runtime_error("StartGroupAtEnd: commit failed: " + RdKafka::err2str(rc));
+  }
 }
 
 bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout) {

@@ -36,6 +36,11 @@ std::string TempDir();
 std::vector<ConsumedMessage> ReadTopic(const std::string& topic, size_t count,
                                        std::chrono::milliseconds timeout);
 
+// Commits, for consumer group `group`, the current end of every partition of `topics`: a
+// service started later with that group skips what earlier tests published on shared topics
+// and reads only what comes after this call.
+void StartGroupAtEnd(const std::string& group, const std::vector<std::string>& topics);
+
 // Polls `done` every 50 ms until it returns true or `timeout` passes.
 bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout);
 

@@ -59,6 +59,7 @@ int Http(const std::string& method, const std::string& url, const std::string& b
   response->clear();
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_TIMEOUT, 5L);
+  curl_easy_setopt(curl, CURLOPT_NOPROXY, "127.0.0.1,localhost");  // the local stack only
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, CurlAppend);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, response);
   curl_slist* headers = nullptr;
@@ -102,8 +103,7 @@ struct Observed {
   std::set<std::string> referrals_sent, referrals_completed, referrals_closed;
 };
 
-void ObserveFacts(const std::string& bootstrap, const std::set<std::string>& patients_wanted,
-                  Observed& seen, std::atomic<bool>& stop) {
+void ObserveFacts(const std::string& bootstrap, Observed& seen, std::atomic<bool>& stop) {
   klinik::KafkaSettings s;
   s.properties["bootstrap.servers"] = bootstrap;
   s.properties["session.timeout.ms"] = "6000";
@@ -111,7 +111,6 @@ void ObserveFacts(const std::string& bootstrap, const std::set<std::string>& pat
   klinik::Consumer consumer(s, "klinikctl-demo-" + klinik::NewUuid().substr(0, 8),
                             {std::string(topics::kPatients), std::string(topics::kScreenings),
                              std::string(topics::kPharmacy), std::string(topics::kReferrals)});
-  (void)patients_wanted;
   while (!stop) {
     for (const auto& m : consumer.PollBatch(500, 200ms)) {
       std::lock_guard lock(seen.mutex);
@@ -262,15 +261,24 @@ int RunDemo(const DemoOptions& o, std::ostream& out, std::ostream& err) {
                     {"nik", residents[i].nik},
                     {"ihs", "P" + Pad(static_cast<int>(10000000 + i), 11)}});
   }
-  std::string response;
-  if (!o.sandbox_url.empty() &&
-      Http("POST", o.sandbox_url + "/_sandbox/seed", seed.dump(), &response) / 100 != 2) {
-    err << "demo: could not seed the SatuSehat sandbox at " << o.sandbox_url << "\n";
+  if (!o.sandbox_url.empty()) {
+    // Without the index every sync job would wait for its patient: a demo that proves nothing.
+    std::string response;
+    int status = 0;
+    for (int attempt = 0; attempt < 20 && status / 100 != 2; ++attempt) {
+      if (attempt > 0) std::this_thread::sleep_for(500ms);
+      status = Http("POST", o.sandbox_url + "/_sandbox/seed", seed.dump(), &response);
+    }
+    if (status / 100 != 2) {
+      err << "demo: could not seed the SatuSehat sandbox at " << o.sandbox_url << " (HTTP "
+          << status << (status == 0 ? ": unreachable" : "") << ")\n";
+      return 1;
+    }
   }
 
   Observed seen;
   std::atomic<bool> stop{false};
-  std::thread observer([&] { ObserveFacts(o.bootstrap, {}, seen, stop); });
+  std::thread observer([&] { ObserveFacts(o.bootstrap, seen, stop); });
   std::this_thread::sleep_for(2s);  // let the observer join its group before facts flow
   Publisher pub(o.bootstrap);
   std::atomic<bool> progress_stop{false};
