@@ -32,7 +32,8 @@ int main(int argc, char** argv) {
       auto worker = std::make_shared<SyncWorker>(rt.db(), *settings, *tokens, metrics, rt.source(),
                                                  [&rt] { rt.WakeOutbox(); });
       rt.AddPeriodic("satusehat-push-" + std::to_string(i), settings->poll_interval,
-                     [worker, tokens, settings, stop] { return worker->RunOnce(*stop); });
+                     [worker, tokens, settings, stop] { return worker->RunOnce(*stop); },
+                     /*wake_on_commit=*/true);
     }
   });
 }

@@ -34,7 +34,8 @@ EventProcessor::EventProcessor(ProcessorOptions options, const KafkaSettings& ka
       db_(db),
       handler_(handler),
       metrics_(metrics),
-      on_committed_(std::move(on_committed)) {
+      on_committed_(std::move(on_committed)),
+      source_("/klinik/" + options_.service) {
   consumer_ = std::make_unique<Consumer>(kafka, options_.group_id, options_.topics, this);
 }
 
@@ -59,25 +60,31 @@ void EventProcessor::Run() {
     ResumeDue();
     std::vector<ConsumedMessage> batch =
         consumer_->PollBatch(options_.batch_size, options_.poll_timeout);
+    std::vector<const ConsumedMessage*> todo = Admit(batch);
+    if (options_.crash_after_commits > 0) {
+      // The test hook counts events: commit exactly that many before the crash.
+      auto left = static_cast<size_t>(
+          std::max<int64_t>(0, options_.crash_after_commits - committed_events_));
+      if (todo.size() > left) todo.resize(left);
+    }
     std::map<TopicPartition, int64_t> next_offsets;
-    bool any_committed = false;
-    for (const ConsumedMessage& m : batch) {
-      TopicPartition tp{m.topic, m.partition};
-      if (auto it = retries_.find(tp); it != retries_.end()) {
-        // Paused and rewound: a message fetched before the pause is delivered again later.
-        continue;
+    // Fast path: the whole batch in one transaction. When any message needs more than that (a
+    // retry, a storage error, a handler bug), nothing of the batch is kept and it is redone
+    // message by message, where each outcome is handled on its own.
+    if (todo.size() > 1 && options_.batch_transactions && ProcessBatch(todo)) {
+      for (const ConsumedMessage* m : todo) {
+        attempts_.erase({m->topic, m->partition});
+        next_offsets[{m->topic, m->partition}] = m->offset + 1;
       }
-      if (auto it = rewound_to_.find(tp); it != rewound_to_.end()) {
-        // After a rewind the failed message must come first; anything else is a stale prefetch
-        // that will be delivered again in order (processing it would skip the failed one).
-        if (m.offset != it->second) continue;
-        rewound_to_.erase(it);
+    } else {
+      for (const ConsumedMessage* m : todo) {
+        TopicPartition tp{m->topic, m->partition};
+        if (retries_.count(tp)) continue;  // paused by an earlier message of this batch
+        Outcome outcome = ProcessOne(*m);
+        if (outcome == Outcome::kRetry) continue;
+        attempts_.erase(tp);
+        next_offsets[tp] = m->offset + 1;
       }
-      Outcome outcome = ProcessOne(m);
-      if (outcome == Outcome::kRetry) continue;
-      attempts_.erase(tp);
-      next_offsets[tp] = m.offset + 1;
-      any_committed = true;
     }
     if (!next_offsets.empty()) {
       std::string error;
@@ -85,8 +92,8 @@ void EventProcessor::Run() {
         // Harmless for correctness: the inbox drops what is redelivered.
         log::Warn("offset commit failed", {{"error", error}});
       }
+      if (on_committed_) on_committed_();
     }
-    if (any_committed && on_committed_) on_committed_();
     if (metrics_ && std::chrono::steady_clock::now() - last_lag > std::chrono::seconds(2)) {
       metrics_->SetConsumerLag(options_.group_id, consumer_->Lag());
       last_lag = std::chrono::steady_clock::now();
@@ -95,56 +102,127 @@ void EventProcessor::Run() {
   consumer_->Close();
 }
 
-EventProcessor::Outcome EventProcessor::ProcessOne(const ConsumedMessage& m) {
-  auto started = std::chrono::steady_clock::now();
-  std::string ce_error;
-  std::optional<CloudEvent> ce = ParseCloudEventHeaders(m.headers, &ce_error);
-  // Without a ce_id the message's coordinates identify it, so a redelivery is still dropped.
-  std::string event_id =
-      ce ? ce->id
-         : "kafka:" + m.topic + "/" + std::to_string(m.partition) + "/" + std::to_string(m.offset);
-  Outcome outcome = Outcome::kApplied;
-  std::string detail;
-  auto record = [&](Outcome o) {
-    if (metrics_) {
-      double secs =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-      metrics_->EventConsumed(m.topic, OutcomeLabel(static_cast<int>(o)), secs);
-      if (o == Outcome::kDeadLetter) metrics_->DeadLetter(m.topic);
+std::vector<const ConsumedMessage*> EventProcessor::Admit(const std::vector<ConsumedMessage>& batch) {
+  std::vector<const ConsumedMessage*> out;
+  out.reserve(batch.size());
+  for (const ConsumedMessage& m : batch) {
+    TopicPartition tp{m.topic, m.partition};
+    // Paused and rewound: a message fetched before the pause is delivered again later.
+    if (retries_.count(tp)) continue;
+    if (auto it = rewound_to_.find(tp); it != rewound_to_.end()) {
+      // After a rewind the failed message must come first; anything else is a stale prefetch
+      // that will be delivered again in order (processing it would skip the failed one).
+      if (m.offset != it->second) continue;
+      rewound_to_.erase(it);
     }
-  };
+    out.push_back(&m);
+  }
+  return out;
+}
+
+EventProcessor::Prepared EventProcessor::Prepare(const ConsumedMessage& m) {
+  Prepared p{&m, {}, {}, {}};
+  p.ce = ParseCloudEventHeaders(m.headers, &p.ce_error);
+  // Without a ce_id the message's coordinates identify it, so a redelivery is still dropped.
+  p.event_id = p.ce ? p.ce->id
+                    : "kafka:" + m.topic + "/" + std::to_string(m.partition) + "/" +
+                          std::to_string(m.offset);
+  return p;
+}
+
+EventProcessor::Outcome EventProcessor::Apply(Transaction& tx, const Prepared& p,
+                                              std::vector<std::function<void()>>& after) {
+  if (inbox::Seen(tx, options_.group_id, p.event_id)) return Outcome::kDuplicate;
+  OutboxWriter out(tx, source_, p.ce ? p.ce->traceparent : "");
+  Outcome outcome = Outcome::kApplied;
+  if (!p.ce) {
+    WriteDeadLetter(out, *p.m, "contract: " + p.ce_error);
+    outcome = Outcome::kDeadLetter;
+  } else {
+    HandleResult r = handler_.Handle(InboundEvent{*p.m, *p.ce}, out);
+    switch (r.kind()) {
+      case HandleResult::Kind::kApplied:
+        outcome = Outcome::kApplied;
+        break;
+      case HandleResult::Kind::kRejected:
+        outcome = Outcome::kRejected;
+        break;
+      case HandleResult::Kind::kIgnored:
+        outcome = Outcome::kIgnored;
+        break;
+      case HandleResult::Kind::kDeadLetter:
+        WriteDeadLetter(out, *p.m, r.detail());
+        outcome = Outcome::kDeadLetter;
+        break;
+      case HandleResult::Kind::kRetry:
+        throw RetrySignal{r.detail()};
+    }
+  }
+  inbox::Record(tx, options_.group_id, p.event_id);
+  for (auto& fn : out.TakeAfterCommit()) after.push_back(std::move(fn));
+  return outcome;
+}
+
+void EventProcessor::Record(const ConsumedMessage& m, Outcome o, double seconds) {
+  if (!metrics_) return;
+  metrics_->EventConsumed(m.topic, OutcomeLabel(static_cast<int>(o)), seconds);
+  if (o == Outcome::kDeadLetter) metrics_->DeadLetter(m.topic);
+}
+
+void EventProcessor::AfterCommit(int64_t events) {
+  committed_events_ += events;
+  if (options_.crash_after_commits > 0 && committed_events_ >= options_.crash_after_commits) {
+    log::Warn("test hook: crashing after database commit, before offset commit");
+    ::kill(::getpid(), SIGKILL);
+  }
+}
+
+bool EventProcessor::ProcessBatch(const std::vector<const ConsumedMessage*>& todo) {
+  auto started = std::chrono::steady_clock::now();
+  std::vector<Prepared> prepared;
+  prepared.reserve(todo.size());
+  for (const ConsumedMessage* m : todo) prepared.push_back(Prepare(*m));
+  std::vector<Outcome> outcomes(todo.size(), Outcome::kApplied);
+  std::vector<std::function<void()>> after;
   try {
     db_.InTransaction([&](Transaction& tx) {
-      if (inbox::Seen(tx, options_.group_id, event_id)) {
-        outcome = Outcome::kDuplicate;
-        return;
-      }
-      OutboxWriter out(tx, "/klinik/" + options_.service, ce ? ce->traceparent : "");
-      if (!ce) {
-        WriteDeadLetter(out, m, "contract: " + ce_error);
-        outcome = Outcome::kDeadLetter;
-      } else {
-        HandleResult r = handler_.Handle(InboundEvent{m, *ce}, out);
-        switch (r.kind()) {
-          case HandleResult::Kind::kApplied:
-            outcome = Outcome::kApplied;
-            break;
-          case HandleResult::Kind::kRejected:
-            outcome = Outcome::kRejected;
-            break;
-          case HandleResult::Kind::kIgnored:
-            outcome = Outcome::kIgnored;
-            break;
-          case HandleResult::Kind::kDeadLetter:
-            WriteDeadLetter(out, m, r.detail());
-            outcome = Outcome::kDeadLetter;
-            break;
-          case HandleResult::Kind::kRetry:
-            throw RetrySignal{r.detail()};
-        }
-      }
-      inbox::Record(tx, options_.group_id, event_id);
+      after.clear();
+      for (size_t i = 0; i < prepared.size(); ++i) outcomes[i] = Apply(tx, prepared[i], after);
     });
+  } catch (const RetrySignal&) {
+    return false;
+  } catch (const std::exception&) {
+    return false;  // redone one by one: the failing message gets its own outcome
+  }
+  for (auto& fn : after) fn();
+  double each = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() /
+                static_cast<double>(todo.size());
+  for (size_t i = 0; i < todo.size(); ++i) {
+    if (outcomes[i] == Outcome::kDeadLetter) {
+      log::Warn("dead letter", {{"topic", todo[i]->topic},
+                                {"partition", todo[i]->partition},
+                                {"offset", todo[i]->offset}});
+    }
+    Record(*todo[i], outcomes[i], each);
+  }
+  AfterCommit(static_cast<int64_t>(todo.size()));
+  return true;
+}
+
+EventProcessor::Outcome EventProcessor::ProcessOne(const ConsumedMessage& m) {
+  auto started = std::chrono::steady_clock::now();
+  Prepared p = Prepare(m);
+  Outcome outcome = Outcome::kApplied;
+  auto record = [&](Outcome o) {
+    Record(m, o, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  };
+  std::vector<std::function<void()>> after;
+  try {
+    db_.InTransaction([&](Transaction& tx) {
+      after.clear();
+      outcome = Apply(tx, p, after);
+    });
+    for (auto& fn : after) fn();
   } catch (const RetrySignal& r) {
     ScheduleRetry({m.topic, m.partition}, m.offset, r.why);
     record(Outcome::kRetry);
@@ -160,7 +238,7 @@ EventProcessor::Outcome EventProcessor::ProcessOne(const ConsumedMessage& m) {
       record(Outcome::kRetry);
       return Outcome::kRetry;
     }
-    if (!DeadLetterAfterFailure(m, event_id, std::string("storage error: ") + e.what())) {
+    if (!DeadLetterAfterFailure(m, p.event_id, std::string("storage error: ") + e.what())) {
       record(Outcome::kRetry);
       return Outcome::kRetry;
     }
@@ -169,7 +247,7 @@ EventProcessor::Outcome EventProcessor::ProcessOne(const ConsumedMessage& m) {
     // A handler bug must not stop the partition forever: park the message, keep it findable.
     log::Error("handler failed; dead-lettering",
                {{"topic", m.topic}, {"offset", m.offset}, {"error", e.what()}});
-    if (!DeadLetterAfterFailure(m, event_id, std::string("handler error: ") + e.what())) {
+    if (!DeadLetterAfterFailure(m, p.event_id, std::string("handler error: ") + e.what())) {
       record(Outcome::kRetry);
       return Outcome::kRetry;
     }
@@ -180,11 +258,7 @@ EventProcessor::Outcome EventProcessor::ProcessOne(const ConsumedMessage& m) {
               {{"topic", m.topic}, {"partition", m.partition}, {"offset", m.offset}});
   }
   record(outcome);
-  ++committed_transactions_;
-  if (options_.crash_after_commits > 0 && committed_transactions_ >= options_.crash_after_commits) {
-    log::Warn("test hook: crashing after database commit, before offset commit");
-    ::kill(::getpid(), SIGKILL);
-  }
+  AfterCommit(1);
   return outcome;
 }
 
@@ -192,7 +266,7 @@ bool EventProcessor::DeadLetterAfterFailure(const ConsumedMessage& m, const std:
                                             const std::string& error) {
   try {
     db_.InTransaction([&](Transaction& tx) {
-      OutboxWriter out(tx, "/klinik/" + options_.service);
+      OutboxWriter out(tx, source_);
       WriteDeadLetter(out, m, error);
       inbox::Record(tx, options_.group_id, event_id);
     });

@@ -48,6 +48,7 @@ ServiceRuntime::ServiceRuntime(std::string service, const Config& config)
   processor_defaults_.retry_initial =
       config_.Duration("KLINIK_RETRY_INITIAL", std::chrono::milliseconds(200));
   processor_defaults_.retry_max = config_.Duration("KLINIK_RETRY_MAX", std::chrono::seconds(30));
+  processor_defaults_.batch_transactions = config_.Bool("KLINIK_BATCH_TRANSACTIONS", true);
   processor_defaults_.crash_after_commits =
       config_.Int("KLINIK_TEST_CRASH_AFTER_COMMITS", 0, 0, INT64_MAX);
   if (processor_defaults_.retry_initial.count() <= 0) {
@@ -76,7 +77,7 @@ void ServiceRuntime::AddConsumer(std::vector<std::string> topics,
   options.group_id += group_suffix;
   handlers_.push_back(handler);
   processors_.push_back(std::make_unique<EventProcessor>(options, kafka_, *db_, *handler, &metrics_,
-                                                         [this] { relay_->Wake(); }));
+                                                         [this] { Committed(); }));
 }
 
 void ServiceRuntime::AddGrpcService(std::shared_ptr<grpc::Service> service) {
@@ -84,8 +85,17 @@ void ServiceRuntime::AddGrpcService(std::shared_ptr<grpc::Service> service) {
 }
 
 void ServiceRuntime::AddPeriodic(std::string name, std::chrono::milliseconds interval,
-                                 std::function<bool()> fn) {
-  periodic_.push_back({std::move(name), interval, std::move(fn)});
+                                 std::function<bool()> fn, bool wake_on_commit) {
+  periodic_.push_back({std::move(name), interval, std::move(fn), wake_on_commit});
+}
+
+void ServiceRuntime::Committed() {
+  relay_->Wake();
+  {
+    std::lock_guard lock(periodic_mutex_);
+    ++commit_generation_;
+  }
+  periodic_cv_.notify_all();
 }
 
 bool ServiceRuntime::Ready() const {
@@ -119,13 +129,12 @@ int ServiceRuntime::Run() {
 
   relay_->Start();
   for (auto& p : processors_) threads_.emplace_back([&p] { p->Run(); });
-  std::atomic<bool> periodic_stop{false};
-  std::mutex periodic_mutex;
-  std::condition_variable periodic_cv;
   for (auto& task : periodic_) {
     threads_.emplace_back([&, task] {
-      std::unique_lock lock(periodic_mutex);
-      while (!periodic_stop) {
+      std::unique_lock lock(periodic_mutex_);
+      while (!periodic_stop_) {
+        // A commit after this point wakes the task again (wake_on_commit).
+        uint64_t seen = commit_generation_;
         lock.unlock();
         try {
           if (task.fn()) relay_->Wake();
@@ -135,7 +144,9 @@ int ServiceRuntime::Run() {
           log::Error("periodic task failed", {{"task", task.name}, {"error", e.what()}});
         }
         lock.lock();
-        periodic_cv.wait_for(lock, task.interval, [&] { return periodic_stop.load(); });
+        periodic_cv_.wait_for(lock, task.interval, [&] {
+          return periodic_stop_ || (task.wake_on_commit && commit_generation_ != seen);
+        });
       }
     });
   }
@@ -184,10 +195,10 @@ int ServiceRuntime::Run() {
   for (auto& fn : on_stopping_) fn();
   for (auto& p : processors_) p->Stop();
   {
-    std::lock_guard lock(periodic_mutex);
-    periodic_stop = true;
+    std::lock_guard lock(periodic_mutex_);
+    periodic_stop_ = true;
   }
-  periodic_cv.notify_all();
+  periodic_cv_.notify_all();
   for (auto& t : threads_) t.join();
   threads_.clear();
   processors_.clear();  // closes consumers (leave the group promptly)

@@ -132,6 +132,25 @@ TEST_P(TallyFixture, SigkillAfterDatabaseCommitBeforeOffsetCommitLosesAndDoubles
   for (const auto& [request, ids] : ce_ids_by_request) EXPECT_EQ(ids.size(), 1u) << request;
 }
 
+TEST_P(TallyFixture, PeriodicTaskWakesAsSoonAsAConsumedEventCommits) {
+  testing::ChildProcess service(TallyBinary(), {}, Env());
+  int grpc = 0, http = 0;
+  ASSERT_TRUE(service.WaitForPorts(60s, &grpc, &http)) << service.Output();
+  Send(Intake(input_, "wake-1"));
+  // The sweep's interval is an hour: only the wake-up on commit brings it round in time.
+  auto swept = [&] {
+    try {
+      auto db = Database::Open(url_, 1);
+      return db->Read([](Transaction& tx) {
+        return tx.Query("SELECT COUNT(*) FROM swept WHERE request_id = 'wake-1'").at(0).Int(0);
+      });
+    } catch (const StorageError&) {
+      return int64_t{0};  // not migrated yet
+    }
+  };
+  EXPECT_TRUE(testing::WaitUntil([&] { return swept() == 1; }, 30s)) << service.Output();
+}
+
 TEST_P(TallyFixture, PoisonMessageIsDeadLetteredAndTheNextOneIsStillProcessed) {
   testing::ChildProcess service(TallyBinary(), {}, Env());
   Send(Intake(input_, "good-1"));

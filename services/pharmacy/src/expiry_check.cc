@@ -18,9 +18,9 @@ bool ExpiryCheck::RunOnce() {
   for (auto& [clinic, item] : candidates) by_clinic[clinic].insert(item);
   int written = 0;
   for (const auto& [clinic, items] : by_clinic) {
-    written += db_.InTransaction([&](klinik::Transaction& tx) {
+    written += klinik::InOutboxTransaction(db_, source_, [&](klinik::OutboxWriter& out) {
+      klinik::Transaction& tx = out.tx();
       store::LockClinic(tx, clinic);
-      klinik::OutboxWriter out(tx, source_);
       for (const std::string& item : items) {
         StockLedger ledger(settings_.calendar);
         for (Lot& lot : store::LoadLots(tx, clinic, {item})) ledger.Load(std::move(lot));

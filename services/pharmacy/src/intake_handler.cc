@@ -48,8 +48,12 @@ StockLedger IntakeHandler::LoadLedger(klinik::Transaction& tx, const std::string
   return ledger;
 }
 
-void IntakeHandler::RecordMovements(const StockLedger& ledger) {
-  for (const Movement& m : ledger.movements()) metrics_.MovementRecorded(m.kind);
+void IntakeHandler::RecordMovements(const StockLedger& ledger, klinik::OutboxWriter& out) {
+  std::vector<MovementKind> kinds;
+  for (const Movement& m : ledger.movements()) kinds.push_back(m.kind);
+  out.AfterCommit([&metrics = metrics_, kinds = std::move(kinds)] {
+    for (MovementKind k : kinds) metrics.MovementRecorded(k);
+  });
 }
 
 HandleResult IntakeHandler::Reject(klinik::OutboxWriter& out, const std::string& key,
@@ -95,7 +99,7 @@ HandleResult IntakeHandler::Receive(const klinik::v1::ReceiveStock& m, klinik::O
     return Reject(out, c.clinic_id, kReceiveType, c.request_id, c.clinic_id, r.reasons, now);
   store::EnsureItem(tx, c.clinic_id, c.item_code, c.item_name, c.unit);
   store::SaveLedger(tx, c.clinic_id, ledger);
-  RecordMovements(ledger);
+  RecordMovements(ledger, out);
 
   klinik::v1::PharmacyEvent e;
   auto* f = e.mutable_stock_received();
@@ -158,11 +162,13 @@ HandleResult IntakeHandler::Dispense(const klinik::v1::DispenseMedication& m,
     PublishFact(out, settings_.output_topic, c.clinic_id, e);
     std::set<std::string> codes;
     for (const auto& reason : r.reasons) codes.insert(reason.code);
-    for (const auto& code : codes) metrics_.DispenseRejected(code);
+    out.AfterCommit([&metrics = metrics_, codes] {
+      for (const auto& code : codes) metrics.DispenseRejected(code);
+    });
     return HandleResult::Rejected(r.reasons.front().code);
   }
   store::SaveLedger(tx, c.clinic_id, *ledger);
-  RecordMovements(*ledger);
+  RecordMovements(*ledger, out);
 
   klinik::v1::PharmacyEvent e;
   auto* f = e.mutable_medication_dispensed();
@@ -218,7 +224,7 @@ HandleResult IntakeHandler::Adjust(const klinik::v1::AdjustStock& m, klinik::Out
   if (!r.ok())
     return Reject(out, c.clinic_id, kAdjustType, c.request_id, c.clinic_id, r.reasons, now);
   store::SaveLedger(tx, c.clinic_id, ledger);
-  RecordMovements(ledger);
+  RecordMovements(ledger, out);
 
   klinik::v1::PharmacyEvent e;
   auto* f = e.mutable_stock_adjusted();
@@ -257,7 +263,7 @@ HandleResult IntakeHandler::Recall(const klinik::v1::RecallLot& m, klinik::Outbo
     StockLedger ledger = LoadLedger(tx, clinic_id, {c.item_code});
     RecallOutcome r = ledger.Recall(c);
     store::SaveLedger(tx, clinic_id, ledger);
-    RecordMovements(ledger);
+    RecordMovements(ledger, out);
     if (r.affected) {
       klinik::v1::PharmacyEvent e;
       auto* f = e.mutable_lot_recalled();

@@ -43,7 +43,7 @@ class IntakeHandler final : public klinik::EventHandler {
   // Loads the item's lots into a ledger (the caller holds the clinic lock).
   StockLedger LoadLedger(klinik::Transaction& tx, const std::string& clinic_id,
                          const std::set<std::string>& items);
-  void RecordMovements(const StockLedger& ledger);
+  void RecordMovements(const StockLedger& ledger, klinik::OutboxWriter& out);
 
   const Settings& settings_;
   PharmacyMetrics& metrics_;

@@ -48,7 +48,7 @@ void StockAlerts::Evaluate(klinik::OutboxWriter& out, const std::string& clinic_
     f->set_reorder_level(level);
     SetTimestamp(now_ms, f->mutable_raised_at());
     PublishFact(out, settings_.output_topic, clinic_id, e);
-    metrics_.AlertRaised(store::AlertKind::kLow);
+    out.AfterCommit([&metrics = metrics_] { metrics.AlertRaised(store::AlertKind::kLow); });
   }
   if (d.raise_out) {
     store::AlertRow row{
@@ -63,7 +63,7 @@ void StockAlerts::Evaluate(klinik::OutboxWriter& out, const std::string& clinic_
     f->set_unusable_quantity(ledger.Unusable(item_code, today));
     SetTimestamp(now_ms, f->mutable_raised_at());
     PublishFact(out, settings_.output_topic, clinic_id, e);
-    metrics_.AlertRaised(store::AlertKind::kOut);
+    out.AfterCommit([&metrics = metrics_] { metrics.AlertRaised(store::AlertKind::kOut); });
   }
   // An expiry warning holds while its lot still has usable stock.
   for (const std::string& lot_number : store::OpenExpiryAlertLots(tx, clinic_id, item_code)) {
@@ -106,7 +106,7 @@ void StockAlerts::EvaluateWithExpiry(klinik::OutboxWriter& out, const std::strin
     f->set_quantity(lot->quantity);
     SetTimestamp(now_ms, f->mutable_raised_at());
     PublishFact(out, settings_.output_topic, clinic_id, e);
-    metrics_.AlertRaised(store::AlertKind::kExpiringSoon);
+    out.AfterCommit([&metrics = metrics_] { metrics.AlertRaised(store::AlertKind::kExpiringSoon); });
   }
   Evaluate(out, clinic_id, item_code, ledger, now_ms);
 }

@@ -69,7 +69,7 @@ HandleResult PublishRefusal(klinik::OutboxWriter& out, const Refused& r, Referra
   const std::string& key = klinik::IsUuid(r.patient_id) ? r.patient_id : r.request_id;
   out.Publish(kReferralsTopic, key, kTransitionRejectedType,
               r.referral_id.empty() ? r.request_id : r.referral_id, e);
-  if (metrics) metrics->Refused();
+  if (metrics) out.AfterCommit([metrics] { metrics->Refused(); });
   klinik::log::Info("referral request refused", {{"referral_id", r.referral_id},
                                                  {"request_type", r.request_type},
                                                  {"reason", r.reasons.front().code}});
@@ -105,7 +105,7 @@ void RecordDecision(klinik::OutboxWriter& out, const Decision& d, bool is_new,
   for (const Step& step : d.steps) {
     out.Publish(kReferralsTopic, d.next.patient_id, CeType(step.kind), d.next.referral_id,
                 ToFact(step, d.next));
-    if (metrics) metrics->StepTaken(step, d.next);
+    if (metrics) out.AfterCommit([metrics, step, after = d.next] { metrics->StepTaken(step, after); });
   }
 }
 

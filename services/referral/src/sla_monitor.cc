@@ -14,12 +14,11 @@ int SlaMonitor::RunOnce() {
   for (const std::string& id : due) {
     // One transaction per referral: the row is re-read under lock, so a concurrent answer or
     // another replica's scan is seen and nothing is published twice.
-    facts += db_.InTransaction([&](klinik::Transaction& tx) {
-      std::optional<Referral> current = store::Load(tx, id, /*for_update=*/true);
+    facts += klinik::InOutboxTransaction(db_, source_, [&](klinik::OutboxWriter& out) {
+      std::optional<Referral> current = store::Load(out.tx(), id, /*for_update=*/true);
       if (!current) return 0;
       Decision d = lifecycle_.CheckTimers(*current);
       if (d.steps.empty()) return 0;
-      klinik::OutboxWriter out(tx, source_);
       RecordDecision(out, d, /*is_new=*/false, metrics_);
       klinik::log::Info("referral timer fired",
                         {{"referral_id", id}, {"step", StepName(d.steps.front().kind)}});

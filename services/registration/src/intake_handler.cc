@@ -87,7 +87,7 @@ HandleResult IntakeHandler::Register(const RegistrationRequest& request,
       klinik::v1::PatientEvent fact = RegisteredFact(patient, validation.warnings, now);
       out.Publish(kFacts, patient.patient_id, event_types::kPatientRegistered, patient.patient_id,
                   fact);
-      metrics_->Count("registered", "none");
+      out.AfterCommit([m = metrics_] { m->Count("registered", "none"); });
       klinik::log::Info("patient registered", {{"patient_id", patient.patient_id},
                                                {"request_id", request.request_id},
                                                {"clinic_id", request.clinic_id},
@@ -101,7 +101,7 @@ HandleResult IntakeHandler::Register(const RegistrationRequest& request,
       klinik::v1::PatientEvent fact = MatchedFact(request, existing->patient_id, warnings, now);
       out.Publish(kFacts, existing->patient_id, event_types::kRegistrationMatched,
                   existing->patient_id, fact);
-      metrics_->Count("matched", "none");
+      out.AfterCommit([m = metrics_] { m->Count("matched", "none"); });
       klinik::log::Info("registration matched an existing patient",
                         {{"patient_id", existing->patient_id},
                          {"request_id", request.request_id},
@@ -143,7 +143,7 @@ HandleResult IntakeHandler::UpdateContact(const ContactUpdateRequest& request,
   updated->set_clinic_id(request.clinic_id);
   ToProto(now, updated->mutable_updated_at());
   out.Publish(kFacts, current->patient_id, event_types::kPatientUpdated, current->patient_id, fact);
-  metrics_->Count("updated", "none");
+  out.AfterCommit([m = metrics_] { m->Count("updated", "none"); });
   klinik::log::Info("patient contact details updated", {{"patient_id", current->patient_id},
                                                         {"request_id", request.request_id},
                                                         {"clinic_id", request.clinic_id},
@@ -169,10 +169,10 @@ HandleResult IntakeHandler::Reject(klinik::OutboxWriter& out, const std::string&
   std::set<std::string> distinct;
   for (const Finding& f : reasons) distinct.insert(f.code);
   std::string summary;
-  for (const std::string& code : distinct) {
-    metrics_->Count("rejected", code);
-    summary += (summary.empty() ? "" : ",") + code;
-  }
+  for (const std::string& code : distinct) summary += (summary.empty() ? "" : ",") + code;
+  out.AfterCommit([m = metrics_, distinct] {
+    for (const std::string& code : distinct) m->Count("rejected", code);
+  });
   klinik::log::Info("registration request rejected", {{"request_id", request_id},
                                                       {"clinic_id", clinic_id},
                                                       {"patient_id", patient_id},

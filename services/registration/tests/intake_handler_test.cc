@@ -56,10 +56,10 @@ class IntakeHandlerTest : public ::testing::TestWithParam<std::string> {
   HandleResult Handle(IntakeHandler& handler, const klinik::ConsumedMessage& m,
                       std::string_view ce_type) {
     klinik::CloudEvent ce = klinik::NewCloudEvent(std::string(ce_type), "/test", "subject");
-    return db_->InTransaction([&](klinik::Transaction& tx) {
-      klinik::OutboxWriter out(tx, "/klinik/registration");
-      return handler.Handle(klinik::InboundEvent{m, ce}, out);
-    });
+    return klinik::InOutboxTransaction(*db_, "/klinik/registration",
+                                       [&](klinik::OutboxWriter& out) {
+                                         return handler.Handle(klinik::InboundEvent{m, ce}, out);
+                                       });
   }
 
   HandleResult Register(const klinik::v1::RegisterPatient& r) {

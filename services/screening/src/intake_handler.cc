@@ -157,8 +157,12 @@ klinik::HandleResult IntakeHandler::ApplyOutcome(SubmissionOutcome outcome,
     klinik::v1::ScreeningEvent fact;
     *fact.mutable_screening_completed() = done->fact;
     out.Publish(topic, r.patient_id(), kCompletedType, r.patient_id(), fact);
-    if (metrics_)
-      metrics_->Completed(r.ckg_eligible(), r.referral_recommended(), r.referral_urgency());
+    if (metrics_) {
+      out.AfterCommit([m = metrics_, eligible = r.ckg_eligible(),
+                       referred = r.referral_recommended(), urgency = r.referral_urgency()] {
+        m->Completed(eligible, referred, urgency);
+      });
+    }
     klinik::log::Info("screening completed", {{"screening_id", r.screening_id()},
                                               {"patient_id", r.patient_id()},
                                               {"clinic_id", r.clinic_id()},
@@ -178,7 +182,7 @@ klinik::HandleResult IntakeHandler::ApplyOutcome(SubmissionOutcome outcome,
     // Keyed by patient when known so it stays in order with the patient's other facts.
     const std::string& key = rejected->patient_id.empty() ? s.request_id() : rejected->patient_id;
     out.Publish(topic, key, kRejectedType, key, fact);
-    if (metrics_) metrics_->Rejected();
+    if (metrics_) out.AfterCommit([m = metrics_] { m->Rejected(); });
     std::string codes;
     for (const RejectionReason& reason : rejected->reasons)
       codes += (codes.empty() ? "" : ",") + reason.code;
@@ -188,7 +192,7 @@ klinik::HandleResult IntakeHandler::ApplyOutcome(SubmissionOutcome outcome,
     return klinik::HandleResult::Rejected(codes);
   }
   if (auto* dup = std::get_if<AlreadyRecorded>(&outcome)) {
-    if (metrics_) metrics_->Duplicate();
+    if (metrics_) out.AfterCommit([m = metrics_] { m->Duplicate(); });
     klinik::log::Info("screening already recorded; nothing published",
                       {{"screening_id", dup->screening_id}, {"request_id", s.request_id()}});
     return klinik::HandleResult::Ignored();

@@ -77,8 +77,8 @@ class HandlerTest : public ::testing::Test {
                           &metrics_, [] { return kNow; });
     std::optional<klinik::HandleResult> result;
     try {
-      db_->InTransaction([&](klinik::Transaction& tx) {
-        klinik::OutboxWriter out(tx, "/klinik/screening");
+      // Like the consume loop: metrics count only what committed.
+      klinik::InOutboxTransaction(*db_, "/klinik/screening", [&](klinik::OutboxWriter& out) {
         result.emplace(handler.Handle(klinik::InboundEvent{m, ce}, out));
         if (result->kind() == klinik::HandleResult::Kind::kRetry)
           throw std::runtime_error("rollback");

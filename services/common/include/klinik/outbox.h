@@ -10,9 +10,11 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "klinik/cloudevents.h"
@@ -48,6 +50,12 @@ class OutboxWriter {
   // Publishes a message whose headers the caller built (dead letters keep the original's).
   void PublishRaw(const OutgoingMessage& message);
 
+  // Runs `fn` once the transaction has committed, never when it rolls back (a retry, or a batch
+  // redone message by message): counters and caches that must match what was stored.
+  void AfterCommit(std::function<void()> fn) { after_commit_.push_back(std::move(fn)); }
+  // The callbacks registered so far; the consume loop runs them after its commit.
+  std::vector<std::function<void()>> TakeAfterCommit() { return std::move(after_commit_); }
+
   [[nodiscard]] int count() const { return count_; }
   [[nodiscard]] Transaction& tx() { return tx_; }
 
@@ -56,7 +64,36 @@ class OutboxWriter {
   std::string source_;
   std::string parent_traceparent_;
   int count_ = 0;
+  std::vector<std::function<void()>> after_commit_;
 };
+
+// Runs fn(OutboxWriter&) in one transaction of `db`, then, once it has committed, the writer's
+// AfterCommit callbacks. For work that writes facts outside the consume loop (timers, scans).
+template <typename Fn>
+auto InOutboxTransaction(Database& db, const std::string& source, Fn&& fn) {
+  std::vector<std::function<void()>> after;
+  auto run_after = [&] {
+    for (auto& f : after) f();
+  };
+  using R = std::invoke_result_t<Fn, OutboxWriter&>;
+  if constexpr (std::is_void_v<R>) {
+    db.InTransaction([&](Transaction& tx) {
+      OutboxWriter out(tx, source);
+      fn(out);
+      after = out.TakeAfterCommit();
+    });
+    run_after();
+  } else {
+    R result = db.InTransaction([&](Transaction& tx) {
+      OutboxWriter out(tx, source);
+      R r = fn(out);
+      after = out.TakeAfterCommit();
+      return r;
+    });
+    run_after();
+    return result;
+  }
+}
 
 struct OutboxRelayOptions {
   std::string service;                             // names the relay's lock and metrics
@@ -97,6 +134,7 @@ class OutboxRelay {
   std::atomic<bool> stop_{false};
   std::thread thread_;
   std::chrono::steady_clock::time_point next_prune_{};
+  std::chrono::steady_clock::time_point next_backlog_sample_{};
 };
 
 }  // namespace klinik

@@ -1,7 +1,9 @@
 // The one consume loop every service uses (ARCHITECTURE.md, "Processing guarantees"):
 //   1. poll a batch with manual offsets;
-//   2. per message, ONE transaction: inbox check on ce_id -> handler (state + outbox) -> inbox;
-//   3. commit offsets once the batch's transactions have committed;
+//   2. the batch in ONE transaction: per message inbox check on ce_id -> handler (state +
+//      outbox) -> inbox; when one message needs a retry or fails, the transaction rolls back
+//      and the batch is redone one transaction per message, so each gets its own outcome;
+//   3. commit offsets once the batch's transaction(s) have committed;
 //   4. the OutboxRelay publishes.
 // Outcomes: a message that cannot be decoded or breaks the contract becomes a dead letter (with
 // origin topic, partition, offset, service and error headers) and the loop moves on; a transient
@@ -14,6 +16,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -80,8 +83,11 @@ struct ProcessorOptions {
   // A permanent storage error (not a transient one) is retried this many times, then the
   // message becomes a dead letter so the partition moves on.
   int permanent_error_attempts = 5;
-  // Test hook: SIGKILL the process after this many committed transactions, before the offset
-  // commit (KLINIK_TEST_CRASH_AFTER_COMMITS). 0 = never.
+  // One transaction per consumed batch (inbox, state and outbox of every message together);
+  // a batch that cannot commit whole is redone one message per transaction.
+  bool batch_transactions = true;
+  // Test hook: SIGKILL the process once this many events are committed to the database, before
+  // the offset commit (KLINIK_TEST_CRASH_AFTER_COMMITS). 0 = never.
   int64_t crash_after_commits = 0;
 };
 
@@ -102,7 +108,22 @@ class EventProcessor : public RebalanceListener {
 
  private:
   enum class Outcome { kApplied, kRejected, kIgnored, kDuplicate, kDeadLetter, kRetry };
+  // A consumed message with its envelope parsed, ready to apply.
+  struct Prepared {
+    const ConsumedMessage* m;
+    std::optional<CloudEvent> ce;
+    std::string ce_error;
+    std::string event_id;
+  };
+  std::vector<const ConsumedMessage*> Admit(const std::vector<ConsumedMessage>& batch);
+  Prepared Prepare(const ConsumedMessage& m);
+  // Inbox check, handler, inbox record inside `tx`; throws RetrySignal for a retry.
+  Outcome Apply(Transaction& tx, const Prepared& p, std::vector<std::function<void()>>& after);
+  // All of `todo` in one transaction; false (nothing kept) when any message needs more.
+  bool ProcessBatch(const std::vector<const ConsumedMessage*>& todo);
   Outcome ProcessOne(const ConsumedMessage& m);
+  void Record(const ConsumedMessage& m, Outcome o, double seconds);
+  void AfterCommit(int64_t events);
   void WriteDeadLetter(OutboxWriter& out, const ConsumedMessage& m, const std::string& error);
   // Parks `m` as a dead letter in its own transaction; false (and a retry scheduled) when even
   // that cannot be written.
@@ -128,7 +149,8 @@ class EventProcessor : public RebalanceListener {
   std::map<TopicPartition, int> attempts_;        // consecutive failures, kept across resume
   std::map<TopicPartition, int64_t> rewound_to_;  // the offset a rewound partition must resume at
   std::atomic<int> retrying_partitions_{0};
-  int64_t committed_transactions_ = 0;
+  std::string source_;  // ce_source of what this processor writes
+  int64_t committed_events_ = 0;
 };
 
 }  // namespace klinik

@@ -27,8 +27,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -62,8 +64,10 @@ class ServiceRuntime {
                    std::string group_suffix = {});
   void AddGrpcService(std::shared_ptr<grpc::Service> service);
   // Runs fn every `interval` on its own thread (timers: SLA checks, expiry scans, sync jobs).
-  // fn returns true when it did work (the outbox relay is then woken).
-  void AddPeriodic(std::string name, std::chrono::milliseconds interval, std::function<bool()> fn);
+  // fn returns true when it did work (the outbox relay is then woken). With `wake_on_commit`
+  // it also runs as soon as a consume loop commits (work the consumed events just created).
+  void AddPeriodic(std::string name, std::chrono::milliseconds interval, std::function<bool()> fn,
+                   bool wake_on_commit = false);
   // Called once the service is listening (ports known) and before it reports ready.
   void OnStarted(std::function<void()> fn) { on_started_.push_back(std::move(fn)); }
   // Called first when the service stops (before consumers stop), e.g. to stop worker threads.
@@ -86,8 +90,11 @@ class ServiceRuntime {
     std::string name;
     std::chrono::milliseconds interval;
     std::function<bool()> fn;
+    bool wake_on_commit = false;
   };
   void WritePortsFile();
+  // A consume loop committed: publish its facts, wake the tasks waiting for new work.
+  void Committed();
 
   std::string service_;
   const Config& config_;
@@ -100,6 +107,10 @@ class ServiceRuntime {
   std::vector<std::unique_ptr<EventProcessor>> processors_;
   std::vector<std::shared_ptr<grpc::Service>> grpc_services_;
   std::vector<Periodic> periodic_;
+  std::mutex periodic_mutex_;
+  std::condition_variable periodic_cv_;
+  bool periodic_stop_ = false;       // guarded by periodic_mutex_
+  uint64_t commit_generation_ = 0;   // guarded by periodic_mutex_
   std::vector<std::function<void()>> on_started_;
   std::vector<std::function<void()>> on_stopping_;
   std::unique_ptr<GrpcServer> grpc_;
