@@ -45,10 +45,92 @@ void Record(Transaction& tx, std::string_view consumer, std::string_view event_i
              {std::string(consumer), std::string(event_id), ToUnixMillis(Clock::now())});
 }
 
+namespace {
+
+// "prefix ($a, $b, …), (…)" for `rows` rows of `columns` placeholders numbered from `first`.
+std::string ValuesList(size_t rows, size_t columns, size_t first) {
+  std::string out;
+  size_t n = first;
+  for (size_t r = 0; r < rows; ++r) {
+    out += r ? ", (" : "(";
+    for (size_t c = 0; c < columns; ++c) out += (c ? ", $" : "$") + std::to_string(n++);
+    out += ")";
+  }
+  return out;
+}
+
+constexpr size_t kIdChunk = 64;
+
+}  // namespace
+
+std::set<std::string> SeenAmong(Transaction& tx, std::string_view consumer,
+                                const std::vector<std::string>& event_ids) {
+  // One prepared statement: a short chunk repeats its last id.
+  static const std::string sql = [] {
+    std::string q = "SELECT event_id FROM klinik_inbox WHERE consumer = $1 AND event_id IN (";
+    for (size_t i = 0; i < kIdChunk; ++i) q += (i ? ", $" : "$") + std::to_string(i + 2);
+    return q + ")";
+  }();
+  std::set<std::string> seen;
+  for (size_t start = 0; start < event_ids.size(); start += kIdChunk) {
+    Params params{std::string(consumer)};
+    for (size_t i = 0; i < kIdChunk; ++i)
+      params.emplace_back(event_ids[std::min(start + i, event_ids.size() - 1)]);
+    for (const Row& r : tx.Query(sql, params)) seen.insert(r.Text(0));
+  }
+  return seen;
+}
+
+void RecordAll(Transaction& tx, std::string_view consumer,
+               const std::vector<std::string>& event_ids) {
+  int64_t now = ToUnixMillis(Clock::now());
+  for (size_t start = 0; start < event_ids.size(); start += kIdChunk) {
+    size_t n = std::min(kIdChunk, event_ids.size() - start);
+    Params params;
+    for (size_t i = 0; i < n; ++i) {
+      params.emplace_back(std::string(consumer));
+      params.emplace_back(event_ids[start + i]);
+      params.emplace_back(now);
+    }
+    tx.Execute("INSERT INTO klinik_inbox (consumer, event_id, processed_at) VALUES " +
+                   ValuesList(n, 3, 1),
+               params);
+  }
+}
+
 }  // namespace inbox
 
-OutboxWriter::OutboxWriter(Transaction& tx, std::string source, std::string parent_traceparent)
-    : tx_(tx), source_(std::move(source)), parent_traceparent_(std::move(parent_traceparent)) {}
+void OutboxBuffer::Add(const OutgoingMessage& m) {
+  nlohmann::json headers = nlohmann::json::array();
+  for (const auto& [k, v] : m.headers) headers.push_back({k, v});
+  rows_.push_back(
+      {m.topic, m.key, Blob{m.value}, headers.dump(), ToUnixMillis(Clock::now())});
+}
+
+void OutboxBuffer::Flush(Transaction& tx) {
+  constexpr size_t kRowChunk = 32;
+  // Rows keep their order: ids are assigned in VALUES order, and the relay publishes by id.
+  for (size_t start = 0; start < rows_.size(); start += kRowChunk) {
+    size_t n = std::min(kRowChunk, rows_.size() - start);
+    Params params;
+    params.reserve(n * 5);
+    for (size_t i = 0; i < n; ++i) {
+      for (Value& v : rows_[start + i]) params.push_back(std::move(v));
+    }
+    tx.Execute(
+        "INSERT INTO klinik_outbox (topic, msg_key, payload, headers, created_at) VALUES " +
+            inbox::ValuesList(n, 5, 1),
+        params);
+  }
+  rows_.clear();
+}
+
+OutboxWriter::OutboxWriter(Transaction& tx, std::string source, std::string parent_traceparent,
+                           OutboxBuffer* buffer)
+    : tx_(tx),
+      source_(std::move(source)),
+      parent_traceparent_(std::move(parent_traceparent)),
+      buffer_(buffer) {}
 
 std::string OutboxWriter::Publish(std::string_view topic, std::string_view key,
                                   std::string_view ce_type, std::string_view subject,
@@ -65,6 +147,11 @@ std::string OutboxWriter::Publish(std::string_view topic, std::string_view key,
 }
 
 void OutboxWriter::PublishRaw(const OutgoingMessage& m) {
+  if (buffer_) {
+    buffer_->Add(m);
+    ++count_;
+    return;
+  }
   nlohmann::json headers = nlohmann::json::array();
   for (const auto& [k, v] : m.headers) headers.push_back({k, v});
   tx_.Execute(

@@ -133,7 +133,15 @@ EventProcessor::Prepared EventProcessor::Prepare(const ConsumedMessage& m) {
 EventProcessor::Outcome EventProcessor::Apply(Transaction& tx, const Prepared& p,
                                               std::vector<std::function<void()>>& after) {
   if (inbox::Seen(tx, options_.group_id, p.event_id)) return Outcome::kDuplicate;
-  OutboxWriter out(tx, source_, p.ce ? p.ce->traceparent : "");
+  Outcome outcome = Handle(tx, p, after, nullptr);
+  inbox::Record(tx, options_.group_id, p.event_id);
+  return outcome;
+}
+
+EventProcessor::Outcome EventProcessor::Handle(Transaction& tx, const Prepared& p,
+                                               std::vector<std::function<void()>>& after,
+                                               OutboxBuffer* buffer) {
+  OutboxWriter out(tx, source_, p.ce ? p.ce->traceparent : "", buffer);
   Outcome outcome = Outcome::kApplied;
   if (!p.ce) {
     WriteDeadLetter(out, *p.m, "contract: " + p.ce_error);
@@ -158,7 +166,6 @@ EventProcessor::Outcome EventProcessor::Apply(Transaction& tx, const Prepared& p
         throw RetrySignal{r.detail()};
     }
   }
-  inbox::Record(tx, options_.group_id, p.event_id);
   for (auto& fn : out.TakeAfterCommit()) after.push_back(std::move(fn));
   return outcome;
 }
@@ -187,7 +194,25 @@ bool EventProcessor::ProcessBatch(const std::vector<const ConsumedMessage*>& tod
   try {
     db_.InTransaction([&](Transaction& tx) {
       after.clear();
-      for (size_t i = 0; i < prepared.size(); ++i) outcomes[i] = Apply(tx, prepared[i], after);
+      // The inbox is read and written once per batch, and the outbox rows of every message
+      // are inserted together before the commit: a few statements per batch, not per event.
+      std::vector<std::string> ids;
+      ids.reserve(prepared.size());
+      for (const Prepared& p : prepared) ids.push_back(p.event_id);
+      std::set<std::string> seen = inbox::SeenAmong(tx, options_.group_id, ids);
+      std::vector<std::string> fresh;
+      OutboxBuffer buffer;
+      for (size_t i = 0; i < prepared.size(); ++i) {
+        // A second copy within the batch is a duplicate too.
+        if (!seen.insert(prepared[i].event_id).second) {
+          outcomes[i] = Outcome::kDuplicate;
+          continue;
+        }
+        outcomes[i] = Handle(tx, prepared[i], after, &buffer);
+        fresh.push_back(prepared[i].event_id);
+      }
+      buffer.Flush(tx);
+      inbox::RecordAll(tx, options_.group_id, fresh);
     });
   } catch (const RetrySignal&) {
     return false;

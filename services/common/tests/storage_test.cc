@@ -2,6 +2,7 @@
 // PostgreSQL server (started once per test run by the ctest fixture).
 #include <gtest/gtest.h>
 
+#include <set>
 #include <thread>
 
 #include "klinik/config.h"
@@ -138,6 +139,49 @@ TEST_P(StorageTest, InboxRemembersProcessedEventsPerConsumer) {
   });
   EXPECT_THROW(db_->InTransaction([&](Transaction& tx) { inbox::Record(tx, "group-a", "ce-1"); }),
                StorageError);
+}
+
+TEST_P(StorageTest, InboxBatchCallsFindAndRecordManyIdsAcrossChunks) {
+  std::vector<std::string> first, all;
+  for (int i = 0; i < 150; ++i) {
+    all.push_back("ce-" + std::to_string(i));
+    if (i % 3 == 0) first.push_back(all.back());
+  }
+  db_->InTransaction([&](Transaction& tx) { inbox::RecordAll(tx, "group-a", first); });
+  db_->Read([&](Transaction& tx) {
+    std::set<std::string> seen = inbox::SeenAmong(tx, "group-a", all);
+    EXPECT_EQ(seen, std::set<std::string>(first.begin(), first.end()));
+    EXPECT_TRUE(inbox::SeenAmong(tx, "group-b", all).empty());
+    EXPECT_TRUE(inbox::Seen(tx, "group-a", "ce-147"));
+    EXPECT_FALSE(inbox::Seen(tx, "group-a", "ce-148"));
+  });
+}
+
+TEST_P(StorageTest, BufferedOutboxRowsAreWrittenInOrderAtFlush) {
+  v1::PatientEvent fact;
+  fact.mutable_registration_matched()->set_request_id("r1");
+  db_->InTransaction([&](Transaction& tx) {
+    OutboxBuffer buffer;
+    OutboxWriter out(tx, "/klinik/test", "", &buffer);
+    for (int i = 0; i < 70; ++i) {
+      out.Publish("topic.a", "k" + std::to_string(i), "id.klinik.patient.registration_matched.v1",
+                  "p1", fact);
+    }
+    EXPECT_EQ(tx.Query("SELECT COUNT(*) FROM klinik_outbox").at(0).Int(0), 0) << "not yet";
+    buffer.Flush(tx);
+    EXPECT_TRUE(buffer.empty());
+  });
+  auto rows = db_->Read([](Transaction& tx) {
+    return tx.Query("SELECT msg_key, payload, headers FROM klinik_outbox ORDER BY id");
+  });
+  ASSERT_EQ(rows.size(), 70u);
+  for (int i = 0; i < 70; ++i) {
+    EXPECT_EQ(rows[static_cast<size_t>(i)].Text(0), "k" + std::to_string(i));
+    v1::PatientEvent back;
+    ASSERT_TRUE(back.ParseFromString(rows[static_cast<size_t>(i)].Text(1)));
+    EXPECT_EQ(back.registration_matched().request_id(), "r1");
+    EXPECT_NE(rows[static_cast<size_t>(i)].Text(2).find("ce_id"), std::string::npos);
+  }
 }
 
 TEST_P(StorageTest, OutboxRowsCommitOrRollBackWithTheStateChange) {

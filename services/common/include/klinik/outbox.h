@@ -12,6 +12,7 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <type_traits>
@@ -36,13 +37,33 @@ namespace inbox {
 // True when `event_id` was already processed by `consumer` (skip it).
 bool Seen(Transaction& tx, std::string_view consumer, std::string_view event_id);
 void Record(Transaction& tx, std::string_view consumer, std::string_view event_id);
+// The ones among `event_ids` already processed by `consumer`: a query per 64 ids.
+std::set<std::string> SeenAmong(Transaction& tx, std::string_view consumer,
+                                const std::vector<std::string>& event_ids);
+// Records them all: a statement per 64 ids.
+void RecordAll(Transaction& tx, std::string_view consumer,
+               const std::vector<std::string>& event_ids);
 }  // namespace inbox
+
+// Outbox rows held back and written together (a multi-row INSERT per 32) just before commit.
+class OutboxBuffer {
+ public:
+  void Add(const OutgoingMessage& m);
+  void Flush(Transaction& tx);
+  [[nodiscard]] bool empty() const { return rows_.empty(); }
+
+ private:
+  std::vector<Params> rows_;
+};
 
 // Writes outgoing messages into klinik_outbox within the caller's transaction.
 class OutboxWriter {
  public:
   // `source` becomes ce_source; `parent_traceparent` continues the consumed event's trace.
-  OutboxWriter(Transaction& tx, std::string source, std::string parent_traceparent = {});
+  // With a `buffer` the rows are written when the buffer is flushed (the consume loop does that
+  // before its commit); without, at once.
+  OutboxWriter(Transaction& tx, std::string source, std::string parent_traceparent = {},
+               OutboxBuffer* buffer = nullptr);
 
   // Publishes a protobuf fact with fresh CloudEvents headers; returns its ce_id.
   std::string Publish(std::string_view topic, std::string_view key, std::string_view ce_type,
@@ -63,6 +84,7 @@ class OutboxWriter {
   Transaction& tx_;
   std::string source_;
   std::string parent_traceparent_;
+  OutboxBuffer* buffer_;
   int count_ = 0;
   std::vector<std::function<void()>> after_commit_;
 };

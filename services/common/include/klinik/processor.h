@@ -119,6 +119,10 @@ class EventProcessor : public RebalanceListener {
   Prepared Prepare(const ConsumedMessage& m);
   // Inbox check, handler, inbox record inside `tx`; throws RetrySignal for a retry.
   Outcome Apply(Transaction& tx, const Prepared& p, std::vector<std::function<void()>>& after);
+  // The handler (or the dead letter) for one event, without the inbox; outbox rows go to
+  // `buffer` when given.
+  Outcome Handle(Transaction& tx, const Prepared& p, std::vector<std::function<void()>>& after,
+                 OutboxBuffer* buffer);
   // All of `todo` in one transaction; false (nothing kept) when any message needs more.
   bool ProcessBatch(const std::vector<const ConsumedMessage*>& todo);
   Outcome ProcessOne(const ConsumedMessage& m);
