@@ -63,39 +63,28 @@ constexpr size_t kIdChunk = 64;
 
 }  // namespace
 
-std::set<std::string> SeenAmong(Transaction& tx, std::string_view consumer,
-                                const std::vector<std::string>& event_ids) {
-  // One prepared statement: a short chunk repeats its last id.
-  static const std::string sql = [] {
-    std::string q = "SELECT event_id FROM klinik_inbox WHERE consumer = $1 AND event_id IN (";
-    for (size_t i = 0; i < kIdChunk; ++i) q += (i ? ", $" : "$") + std::to_string(i + 2);
-    return q + ")";
-  }();
-  std::set<std::string> seen;
-  for (size_t start = 0; start < event_ids.size(); start += kIdChunk) {
-    Params params{std::string(consumer)};
-    for (size_t i = 0; i < kIdChunk; ++i)
-      params.emplace_back(event_ids[std::min(start + i, event_ids.size() - 1)]);
-    for (const Row& r : tx.Query(sql, params)) seen.insert(r.Text(0));
-  }
-  return seen;
-}
-
-void RecordAll(Transaction& tx, std::string_view consumer,
-               const std::vector<std::string>& event_ids) {
+std::set<std::string> ClaimAll(Transaction& tx, std::string_view consumer,
+                               const std::vector<std::string>& event_ids) {
+  std::set<std::string> fresh;
   int64_t now = ToUnixMillis(Clock::now());
   for (size_t start = 0; start < event_ids.size(); start += kIdChunk) {
     size_t n = std::min(kIdChunk, event_ids.size() - start);
     Params params;
+    params.reserve(n * 3);
     for (size_t i = 0; i < n; ++i) {
       params.emplace_back(std::string(consumer));
       params.emplace_back(event_ids[start + i]);
       params.emplace_back(now);
     }
-    tx.Execute("INSERT INTO klinik_inbox (consumer, event_id, processed_at) VALUES " +
-                   ValuesList(n, 3, 1),
-               params);
+    for (const Row& r : tx.Query("INSERT INTO klinik_inbox (consumer, event_id, processed_at) "
+                                 "VALUES " +
+                                     ValuesList(n, 3, 1) +
+                                     " ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id",
+                                 params)) {
+      fresh.insert(r.Text(0));
+    }
   }
+  return fresh;
 }
 
 }  // namespace inbox

@@ -197,22 +197,22 @@ bool EventProcessor::ProcessBatch(const std::vector<const ConsumedMessage*>& tod
       // The inbox is read and written once per batch, and the outbox rows of every message
       // are inserted together before the commit: a few statements per batch, not per event.
       std::vector<std::string> ids;
-      ids.reserve(prepared.size());
-      for (const Prepared& p : prepared) ids.push_back(p.event_id);
-      std::set<std::string> seen = inbox::SeenAmong(tx, options_.group_id, ids);
-      std::vector<std::string> fresh;
+      std::set<std::string> distinct;
+      for (const Prepared& p : prepared) {
+        if (distinct.insert(p.event_id).second) ids.push_back(p.event_id);
+      }
+      // Recorded up front; a rollback takes the records back with everything else.
+      std::set<std::string> fresh = inbox::ClaimAll(tx, options_.group_id, ids);
       OutboxBuffer buffer;
       for (size_t i = 0; i < prepared.size(); ++i) {
-        // A second copy within the batch is a duplicate too.
-        if (!seen.insert(prepared[i].event_id).second) {
+        // Processed before, or a second copy within this batch.
+        if (fresh.erase(prepared[i].event_id) == 0) {
           outcomes[i] = Outcome::kDuplicate;
           continue;
         }
         outcomes[i] = Handle(tx, prepared[i], after, &buffer);
-        fresh.push_back(prepared[i].event_id);
       }
       buffer.Flush(tx);
-      inbox::RecordAll(tx, options_.group_id, fresh);
     });
   } catch (const RetrySignal&) {
     return false;

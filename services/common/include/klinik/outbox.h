@@ -37,12 +37,11 @@ namespace inbox {
 // True when `event_id` was already processed by `consumer` (skip it).
 bool Seen(Transaction& tx, std::string_view consumer, std::string_view event_id);
 void Record(Transaction& tx, std::string_view consumer, std::string_view event_id);
-// The ones among `event_ids` already processed by `consumer`: a query per 64 ids.
-std::set<std::string> SeenAmong(Transaction& tx, std::string_view consumer,
-                                const std::vector<std::string>& event_ids);
-// Records them all: a statement per 64 ids.
-void RecordAll(Transaction& tx, std::string_view consumer,
-               const std::vector<std::string>& event_ids);
+// Records every id of `event_ids` (distinct) not yet recorded for `consumer` and returns those:
+// the ids left out were processed before. One INSERT … ON CONFLICT DO NOTHING RETURNING per 64
+// ids, which always goes through the primary key (no plan to go stale as the table grows).
+std::set<std::string> ClaimAll(Transaction& tx, std::string_view consumer,
+                               const std::vector<std::string>& event_ids);
 }  // namespace inbox
 
 // Outbox rows held back and written together (a multi-row INSERT per 32) just before commit.
