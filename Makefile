@@ -10,7 +10,7 @@ DEMO ?= 1
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: all deps configure build test run clean format sanitize
+.PHONY: all deps configure build test run clean format sanitize bench
 
 all: build
 
@@ -30,6 +30,17 @@ test: build
 
 run: build
 	DEMO=$(DEMO) bash tools/dev/run.sh $(BUILD_DIR) $(RUN_ARGS)
+
+# Benchmarks (bench/README.md): one pass on PostgreSQL, one on SQLite, each with its own Kafka
+# and PostgreSQL; the report goes to bench/results/<date>.md and .json.
+BENCH_PG_ARGS ?=
+BENCH_SQLITE_ARGS ?= --registrations 30000 --screenings 15000 --pharmacy 20000 --e2e-rates 0,100 --e2e-seconds 20,30
+bench: deps configure
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target klinik-bench klinik-loadgen
+	@mkdir -p $(BUILD_DIR)/bench-passes
+	$(BUILD_DIR)/bench/klinik-bench run --backend postgres $(BENCH_PG_ARGS) --out $(BUILD_DIR)/bench-passes/postgres.json
+	$(BUILD_DIR)/bench/klinik-bench run --backend sqlite $(BENCH_SQLITE_ARGS) --out $(BUILD_DIR)/bench-passes/sqlite.json
+	$(BUILD_DIR)/bench/klinik-bench report --results-dir bench/results $(BUILD_DIR)/bench-passes/postgres.json $(BUILD_DIR)/bench-passes/sqlite.json
 
 sanitize:
 	$(MAKE) test BUILD_DIR=build-sanitize CMAKE_FLAGS=-DKLINIK_SANITIZE=ON
