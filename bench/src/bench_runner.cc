@@ -153,7 +153,7 @@ class Pass {
     json seed = json::array();
     seed.push_back({{"kind", "practitioner"}, {"nik", loadgen::kExaminerNik}, {"ihs", "N1"}});
     std::string response;
-    HttpCall("POST", sandbox_url_ + "/_sandbox/seed", seed.dump(), &response);
+    kt::HttpRequest("POST", sandbox_url_ + "/_sandbox/seed", seed.dump(), &response);
   }
 
   // Seeds the national patient index with residents [first, first + count).
@@ -165,14 +165,15 @@ class Pass {
                         {"nik", people_.at(i).nik},
                         {"ihs", "P" + std::to_string(10000000 + i)}});
       std::string response;
-      if (HttpCall("POST", sandbox_url_ + "/_sandbox/seed", seed.dump(), &response) / 100 != 2)
+      if (kt::HttpRequest("POST", sandbox_url_ + "/_sandbox/seed", seed.dump(), &response) / 100 !=
+          2)
         throw std::runtime_error("sandbox seed failed: " + response);
     }
   }
 
   json SandboxStats() {
     std::string response;
-    if (HttpCall("GET", sandbox_url_ + "/_sandbox/stats", "", &response) != 200) return {};
+    if (kt::HttpRequest("GET", sandbox_url_ + "/_sandbox/stats", "", &response) != 200) return {};
     return json::parse(response, nullptr, false);
   }
   int64_t SandboxResources() {

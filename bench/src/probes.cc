@@ -1,6 +1,5 @@
 #include "probes.h"
 
-#include <curl/curl.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -38,11 +37,6 @@ bool ParseSample(const std::string& line, const std::string& name,
     return false;
   }
   return true;
-}
-
-size_t Append(char* data, size_t size, size_t n, void* out) {
-  static_cast<std::string*>(out)->append(data, size * n);
-  return size * n;
 }
 
 }  // namespace
@@ -100,24 +94,6 @@ std::map<std::string, double> MetricByLabel(const std::string& text, const std::
     if (ParseSample(line, name, &got, &value)) out[got[label]] += value;
   }
   return out;
-}
-
-int HttpCall(const std::string& method, const std::string& url, const std::string& body,
-             std::string* response) {
-  CURL* curl = curl_easy_init();
-  response->clear();
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Append);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, response);
-  curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  if (method == "POST") curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
-  long status = 0;
-  if (curl_easy_perform(curl) == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-  curl_slist_free_all(headers);
-  curl_easy_cleanup(curl);
-  return static_cast<int>(status);
 }
 
 }  // namespace bench

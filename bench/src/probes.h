@@ -24,8 +24,4 @@ double SumMetric(const std::string& text, const std::string& name,
 std::map<std::string, double> MetricByLabel(const std::string& text, const std::string& name,
                                             const std::string& label);
 
-// HTTP with libcurl; returns the status (0 when unreachable) and fills `response`.
-int HttpCall(const std::string& method, const std::string& url, const std::string& body,
-             std::string* response);
-
 }  // namespace bench

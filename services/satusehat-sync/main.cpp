@@ -31,9 +31,10 @@ int main(int argc, char** argv) {
     for (int i = 0; i < settings->workers; ++i) {
       auto worker = std::make_shared<SyncWorker>(rt.db(), *settings, *tokens, metrics, rt.source(),
                                                  [&rt] { rt.WakeOutbox(); });
-      rt.AddPeriodic("satusehat-push-" + std::to_string(i), settings->poll_interval,
-                     [worker, tokens, settings, stop] { return worker->RunOnce(*stop); },
-                     /*wake_on_commit=*/true);
+      rt.AddPeriodic(
+          "satusehat-push-" + std::to_string(i), settings->poll_interval,
+          [worker, tokens, settings, stop] { return worker->RunOnce(*stop); },
+          /*wake_on_commit=*/true);
     }
   });
 }

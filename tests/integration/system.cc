@@ -1,6 +1,5 @@
 #include "system.h"
 
-#include <curl/curl.h>
 #include <signal.h>
 
 #include <fstream>
@@ -14,29 +13,6 @@ namespace klinik::integration {
 namespace {
 
 using namespace std::chrono_literals;
-
-size_t Append(char* data, size_t size, size_t n, void* out) {
-  static_cast<std::string*>(out)->append(data, size * n);
-  return size * n;
-}
-
-int Http(const std::string& method, const std::string& url, const std::string& body,
-         std::string* response) {
-  CURL* curl = curl_easy_init();
-  response->clear();
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 10L);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Append);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, response);
-  curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  if (method == "POST") curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
-  long status = 0;
-  if (curl_easy_perform(curl) == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-  curl_slist_free_all(headers);
-  curl_easy_cleanup(curl);
-  return static_cast<int>(status);
-}
 
 std::string BinaryOf(const std::string& service) {
   return testing::BinaryPath("services/" + service + "/" + service);
@@ -142,7 +118,9 @@ void System::Publish(std::string_view topic, const std::string& key, const std::
 void System::SeedPatient(const std::string& nik, const std::string& ihs) {
   std::string response;
   nlohmann::json body = {{"kind", "patient"}, {"nik", nik}, {"ihs", ihs}};
-  if (Http("POST", sandbox_url_ + "/_sandbox/seed", body.dump(), &response) / 100 != 2) {
+  if (testing::HttpRequest("POST", sandbox_url_ + "/_sandbox/seed", body.dump(), &response, 10s) /
+          100 !=
+      2) {
     throw std::runtime_error("sandbox seed failed: " + response);
   }
 }
@@ -150,14 +128,17 @@ void System::SeedPatient(const std::string& nik, const std::string& ihs) {
 void System::SeedPractitioner(const std::string& nik, const std::string& ihs) {
   std::string response;
   nlohmann::json body = {{"kind", "practitioner"}, {"nik", nik}, {"ihs", ihs}};
-  if (Http("POST", sandbox_url_ + "/_sandbox/seed", body.dump(), &response) / 100 != 2) {
+  if (testing::HttpRequest("POST", sandbox_url_ + "/_sandbox/seed", body.dump(), &response, 10s) /
+          100 !=
+      2) {
     throw std::runtime_error("sandbox seed failed: " + response);
   }
 }
 
 nlohmann::json System::SandboxResources(const std::string& type) {
   std::string response;
-  if (Http("GET", sandbox_url_ + "/_sandbox/resources?type=" + type, "", &response) != 200)
+  if (testing::HttpRequest("GET", sandbox_url_ + "/_sandbox/resources?type=" + type, "", &response,
+                           10s) != 200)
     return {};
   return nlohmann::json::parse(response, nullptr, false);
 }

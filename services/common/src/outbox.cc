@@ -76,11 +76,12 @@ std::set<std::string> ClaimAll(Transaction& tx, std::string_view consumer,
       params.emplace_back(event_ids[start + i]);
       params.emplace_back(now);
     }
-    for (const Row& r : tx.Query("INSERT INTO klinik_inbox (consumer, event_id, processed_at) "
-                                 "VALUES " +
-                                     ValuesList(n, 3, 1) +
-                                     " ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id",
-                                 params)) {
+    for (const Row& r :
+         tx.Query("INSERT INTO klinik_inbox (consumer, event_id, processed_at) "
+                  "VALUES " +
+                      ValuesList(n, 3, 1) +
+                      " ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id",
+                  params)) {
       fresh.insert(r.Text(0));
     }
   }
@@ -92,8 +93,7 @@ std::set<std::string> ClaimAll(Transaction& tx, std::string_view consumer,
 void OutboxBuffer::Add(const OutgoingMessage& m) {
   nlohmann::json headers = nlohmann::json::array();
   for (const auto& [k, v] : m.headers) headers.push_back({k, v});
-  rows_.push_back(
-      {m.topic, m.key, Blob{m.value}, headers.dump(), ToUnixMillis(Clock::now())});
+  rows_.push_back({m.topic, m.key, Blob{m.value}, headers.dump(), ToUnixMillis(Clock::now())});
 }
 
 void OutboxBuffer::Flush(Transaction& tx) {
@@ -106,10 +106,9 @@ void OutboxBuffer::Flush(Transaction& tx) {
     for (size_t i = 0; i < n; ++i) {
       for (Value& v : rows_[start + i]) params.push_back(std::move(v));
     }
-    tx.Execute(
-        "INSERT INTO klinik_outbox (topic, msg_key, payload, headers, created_at) VALUES " +
-            inbox::ValuesList(n, 5, 1),
-        params);
+    tx.Execute("INSERT INTO klinik_outbox (topic, msg_key, payload, headers, created_at) VALUES " +
+                   inbox::ValuesList(n, 5, 1),
+               params);
   }
   rows_.clear();
 }
@@ -251,7 +250,8 @@ int OutboxRelay::PublishOnce() {
     int64_t now = ToUnixMillis(Clock::now());
     for (size_t start = 0; start < ids.size(); start += kChunk) {
       Params params{now};
-      for (size_t i = 0; i < kChunk; ++i) params.emplace_back(ids[std::min(start + i, ids.size() - 1)]);
+      for (size_t i = 0; i < kChunk; ++i)
+        params.emplace_back(ids[std::min(start + i, ids.size() - 1)]);
       tx.Execute(sql, params);
     }
   };

@@ -102,7 +102,8 @@ void EventProcessor::Run() {
   consumer_->Close();
 }
 
-std::vector<const ConsumedMessage*> EventProcessor::Admit(const std::vector<ConsumedMessage>& batch) {
+std::vector<const ConsumedMessage*> EventProcessor::Admit(
+    const std::vector<ConsumedMessage>& batch) {
   std::vector<const ConsumedMessage*> out;
   out.reserve(batch.size());
   for (const ConsumedMessage& m : batch) {
@@ -132,10 +133,9 @@ EventProcessor::Prepared EventProcessor::Prepare(const ConsumedMessage& m) {
 
 EventProcessor::Outcome EventProcessor::Apply(Transaction& tx, const Prepared& p,
                                               std::vector<std::function<void()>>& after) {
-  if (inbox::Seen(tx, options_.group_id, p.event_id)) return Outcome::kDuplicate;
-  Outcome outcome = Handle(tx, p, after, nullptr);
-  inbox::Record(tx, options_.group_id, p.event_id);
-  return outcome;
+  // The same claim as a batch's: recorded first, taken back by a rollback.
+  if (inbox::ClaimAll(tx, options_.group_id, {p.event_id}).empty()) return Outcome::kDuplicate;
+  return Handle(tx, p, after, nullptr);
 }
 
 EventProcessor::Outcome EventProcessor::Handle(Transaction& tx, const Prepared& p,

@@ -19,6 +19,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include <curl/curl.h>
 #include <librdkafka/rdkafkacpp.h>
 
 #include <nlohmann/json.hpp>
@@ -166,7 +167,8 @@ void StartGroupAtEnd(const std::string& group, const std::vector<std::string>& t
       auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
       do {
         rc = consumer->query_watermark_offsets(t->topic(), p->id(), &low, &high, 5000);
-        if (rc != RdKafka::ERR_NO_ERROR) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        if (rc != RdKafka::ERR_NO_ERROR)
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
       } while (rc != RdKafka::ERR_NO_ERROR && std::chrono::steady_clock::now() < deadline);
       if (rc != RdKafka::ERR_NO_ERROR) {
         RdKafka::TopicPartition::destroy(ends);
@@ -281,6 +283,36 @@ std::string GrpcurlPath() {
   std::string path = Env("KLINIK_GRPCURL");
 #endif
   return path.find("NOTFOUND") == std::string::npos ? path : "";
+}
+
+namespace {
+
+size_t AppendBody(char* data, size_t size, size_t n, void* out) {
+  static_cast<std::string*>(out)->append(data, size * n);
+  return size * n;
+}
+
+}  // namespace
+
+int HttpRequest(const std::string& method, const std::string& url, const std::string& body,
+                std::string* response, std::chrono::milliseconds timeout) {
+  CURL* curl = curl_easy_init();
+  response->clear();
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendBody);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, response);
+  curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  if (method == "POST") curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
+  if (method != "GET" && method != "POST")
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
+  long status = 0;
+  if (curl_easy_perform(curl) == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  curl_slist_free_all(headers);
+  curl_easy_cleanup(curl);
+  return static_cast<int>(status);
 }
 
 std::string HttpGet(int port, const std::string& path, int* status) {

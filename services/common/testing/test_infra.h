@@ -78,6 +78,12 @@ std::string BinaryPath(const std::string& relative);
 // Path of grpcurl (KLINIK_GRPCURL, else the one found at configure time); "" when missing.
 std::string GrpcurlPath();
 
+// An HTTP exchange with libcurl (JSON body on POST, no proxy); returns the status (0 when
+// unreachable) and fills `response` with the body.
+int HttpRequest(const std::string& method, const std::string& url, const std::string& body,
+                std::string* response,
+                std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
 // Body of GET http://127.0.0.1:<port><path>, and its status code (0 when unreachable).
 std::string HttpGet(int port, const std::string& path, int* status);
 

@@ -106,7 +106,8 @@ void StockAlerts::EvaluateWithExpiry(klinik::OutboxWriter& out, const std::strin
     f->set_quantity(lot->quantity);
     SetTimestamp(now_ms, f->mutable_raised_at());
     PublishFact(out, settings_.output_topic, clinic_id, e);
-    out.AfterCommit([&metrics = metrics_] { metrics.AlertRaised(store::AlertKind::kExpiringSoon); });
+    out.AfterCommit(
+        [&metrics = metrics_] { metrics.AlertRaised(store::AlertKind::kExpiringSoon); });
   }
   Evaluate(out, clinic_id, item_code, ledger, now_ms);
 }

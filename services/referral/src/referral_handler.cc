@@ -105,7 +105,8 @@ void RecordDecision(klinik::OutboxWriter& out, const Decision& d, bool is_new,
   for (const Step& step : d.steps) {
     out.Publish(kReferralsTopic, d.next.patient_id, CeType(step.kind), d.next.referral_id,
                 ToFact(step, d.next));
-    if (metrics) out.AfterCommit([metrics, step, after = d.next] { metrics->StepTaken(step, after); });
+    if (metrics)
+      out.AfterCommit([metrics, step, after = d.next] { metrics->StepTaken(step, after); });
   }
 }
 

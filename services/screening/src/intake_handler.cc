@@ -158,10 +158,9 @@ klinik::HandleResult IntakeHandler::ApplyOutcome(SubmissionOutcome outcome,
     *fact.mutable_screening_completed() = done->fact;
     out.Publish(topic, r.patient_id(), kCompletedType, r.patient_id(), fact);
     if (metrics_) {
-      out.AfterCommit([m = metrics_, eligible = r.ckg_eligible(),
-                       referred = r.referral_recommended(), urgency = r.referral_urgency()] {
-        m->Completed(eligible, referred, urgency);
-      });
+      out.AfterCommit(
+          [m = metrics_, eligible = r.ckg_eligible(), referred = r.referral_recommended(),
+           urgency = r.referral_urgency()] { m->Completed(eligible, referred, urgency); });
     }
     klinik::log::Info("screening completed", {{"screening_id", r.screening_id()},
                                               {"patient_id", r.patient_id()},

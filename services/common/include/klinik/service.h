@@ -109,8 +109,8 @@ class ServiceRuntime {
   std::vector<Periodic> periodic_;
   std::mutex periodic_mutex_;
   std::condition_variable periodic_cv_;
-  bool periodic_stop_ = false;       // guarded by periodic_mutex_
-  uint64_t commit_generation_ = 0;   // guarded by periodic_mutex_
+  bool periodic_stop_ = false;      // guarded by periodic_mutex_
+  uint64_t commit_generation_ = 0;  // guarded by periodic_mutex_
   std::vector<std::function<void()>> on_started_;
   std::vector<std::function<void()>> on_stopping_;
   std::unique_ptr<GrpcServer> grpc_;
