@@ -29,12 +29,20 @@ int main(int argc, char** argv) {
     // exchange per worker.
     rt.OnStopping([stop] { *stop = true; });
     for (int i = 0; i < settings->workers; ++i) {
-      auto worker = std::make_shared<SyncWorker>(rt.db(), *settings, *tokens, metrics, rt.source(),
-                                                 [&rt] { rt.WakeOutbox(); });
+      auto worker = std::make_shared<SyncWorker>(
+          rt.db(), *settings, *tokens, metrics, rt.source(), [&rt] { rt.WakeOutbox(); },
+          [&rt] { rt.WakeTasks(); });
       rt.AddPeriodic(
           "satusehat-push-" + std::to_string(i), settings->poll_interval,
           [worker, tokens, settings, stop] { return worker->RunOnce(*stop); },
           /*wake_on_commit=*/true);
     }
+    // Gauges once a second for the process; the sweep for missed releases every 10 s.
+    auto gauges = std::make_shared<JobGauges>(rt.db(), metrics);
+    rt.AddPeriodic("satusehat-jobs", std::chrono::seconds(1), [gauges, &rt] {
+      if (!gauges->Run(std::chrono::seconds(10))) return false;
+      rt.WakeTasks();
+      return false;
+    });
   });
 }

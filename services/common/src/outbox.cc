@@ -47,18 +47,6 @@ void Record(Transaction& tx, std::string_view consumer, std::string_view event_i
 
 namespace {
 
-// "prefix ($a, $b, …), (…)" for `rows` rows of `columns` placeholders numbered from `first`.
-std::string ValuesList(size_t rows, size_t columns, size_t first) {
-  std::string out;
-  size_t n = first;
-  for (size_t r = 0; r < rows; ++r) {
-    out += r ? ", (" : "(";
-    for (size_t c = 0; c < columns; ++c) out += (c ? ", $" : "$") + std::to_string(n++);
-    out += ")";
-  }
-  return out;
-}
-
 constexpr size_t kIdChunk = 64;
 
 }  // namespace
@@ -79,7 +67,7 @@ std::set<std::string> ClaimAll(Transaction& tx, std::string_view consumer,
     for (const Row& r :
          tx.Query("INSERT INTO klinik_inbox (consumer, event_id, processed_at) "
                   "VALUES " +
-                      ValuesList(n, 3, 1) +
+                      PlaceholderRows(n, 3, 1) +
                       " ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id",
                   params)) {
       fresh.insert(r.Text(0));
@@ -107,7 +95,7 @@ void OutboxBuffer::Flush(Transaction& tx) {
       for (Value& v : rows_[start + i]) params.push_back(std::move(v));
     }
     tx.Execute("INSERT INTO klinik_outbox (topic, msg_key, payload, headers, created_at) VALUES " +
-                   inbox::ValuesList(n, 5, 1),
+                   PlaceholderRows(n, 5, 1),
                params);
   }
   rows_.clear();
@@ -242,11 +230,8 @@ int OutboxRelay::PublishOnce() {
     // Exact ids, kChunk per statement (one prepared statement; a short chunk repeats its last
     // id). Not an id range: on PostgreSQL a lower id may commit after a higher one was read.
     constexpr size_t kChunk = 64;
-    static const std::string sql = [] {
-      std::string q = "UPDATE klinik_outbox SET sent_at = $1 WHERE id IN (";
-      for (size_t i = 0; i < kChunk; ++i) q += (i ? ", $" : "$") + std::to_string(i + 2);
-      return q + ")";
-    }();
+    static const std::string sql =
+        "UPDATE klinik_outbox SET sent_at = $1 WHERE id IN (" + PlaceholderList(kChunk, 2) + ")";
     int64_t now = ToUnixMillis(Clock::now());
     for (size_t start = 0; start < ids.size(); start += kChunk) {
       Params params{now};

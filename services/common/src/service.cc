@@ -91,6 +91,10 @@ void ServiceRuntime::AddPeriodic(std::string name, std::chrono::milliseconds int
 
 void ServiceRuntime::Committed() {
   relay_->Wake();
+  WakeTasks();
+}
+
+void ServiceRuntime::WakeTasks() {
   {
     std::lock_guard lock(periodic_mutex_);
     ++commit_generation_;

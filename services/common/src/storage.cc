@@ -13,6 +13,20 @@
 
 namespace klinik {
 
+std::string PlaceholderList(size_t n, size_t first) {
+  std::string out;
+  for (size_t i = 0; i < n; ++i) out += (i ? ", $" : "$") + std::to_string(first + i);
+  return out;
+}
+
+std::string PlaceholderRows(size_t rows, size_t columns, size_t first) {
+  std::string out;
+  for (size_t r = 0; r < rows; ++r) {
+    out += (r ? ", (" : "(") + PlaceholderList(columns, first + r * columns) + ")";
+  }
+  return out;
+}
+
 int64_t Row::Int(size_t i) const { return OptInt(i).value_or(0); }
 double Row::Double(size_t i) const { return OptDouble(i).value_or(0.0); }
 

@@ -49,6 +49,21 @@ std::vector<JobRecord> Select(Transaction& tx, const std::string& where_and_orde
   return out;
 }
 
+// True for the sync_jobs row in scope when every job it depends on is synced.
+constexpr std::string_view kDepsSynced =
+    "NOT EXISTS (SELECT 1 FROM sync_job_deps d WHERE d.job_id = sync_jobs.job_id AND NOT EXISTS ("
+    "SELECT 1 FROM sync_jobs p WHERE p.kind = d.dep_kind AND p.local_reference = "
+    "d.dep_local_reference AND p.status = 'synced'))";
+
+// A pending job without next_attempt_at waits for its dependencies; it becomes due when the
+// last of them is synced (ReleaseDependents, or the ReleaseReady sweep).
+// `and_where` narrows it down further; $1 is the time the released jobs are due.
+std::string ReleaseStatement(std::string_view and_where = {}) {
+  return "UPDATE sync_jobs SET next_attempt_at = $1 WHERE status = 'pending' AND "
+         "next_attempt_at IS NULL AND " +
+         std::string(kDepsSynced) + std::string(and_where);
+}
+
 google::protobuf::Timestamp Ts(int64_t ms) {
   return google::protobuf::util::TimeUtil::MillisecondsToTimestamp(ms);
 }
@@ -106,6 +121,21 @@ const std::vector<klinik::Migration>& Migrations() {
        "  ihs TEXT NOT NULL,"
        "  looked_up_at BIGINT NOT NULL,"
        "  PRIMARY KEY (who, nik));"},
+      // Claims walk the due index in claim order; a job waiting for its dependencies is not
+      // due (next_attempt_at NULL) until they are synced, so it is never scanned by a claim.
+      {2, "sync job claim order and dependency release",
+       "DROP INDEX sync_jobs_due;"
+       "CREATE INDEX sync_jobs_due ON sync_jobs (next_attempt_at, seq) "
+       "  WHERE status IN ('pending', 'waiting_for_patient', 'in_flight');"
+       "CREATE INDEX sync_jobs_blocked ON sync_jobs (seq) "
+       "  WHERE status = 'pending' AND next_attempt_at IS NULL;"
+       "CREATE INDEX sync_jobs_open ON sync_jobs (created_at) "
+       "  WHERE status IN ('pending', 'in_flight');"
+       "CREATE INDEX sync_job_deps_dep ON sync_job_deps (dep_kind, dep_local_reference);"
+       "UPDATE sync_jobs SET next_attempt_at = NULL WHERE status = 'pending' AND "
+       "  EXISTS (SELECT 1 FROM sync_job_deps d WHERE d.job_id = sync_jobs.job_id AND NOT EXISTS ("
+       "  SELECT 1 FROM sync_jobs p WHERE p.kind = d.dep_kind AND "
+       "  p.local_reference = d.dep_local_reference AND p.status = 'synced'));"},
   };
   return kMigrations;
 }
@@ -153,22 +183,40 @@ int JobStore::AddJobs(Transaction& tx, const std::string& source_event_id,
       "VALUES ($1, $2, $3, $4) ON CONFLICT (source_event_id) DO NOTHING",
       {source_event_id, source_event_type, klinik::Blob{payload}, ms});
   int added = 0;
+  bool any_deps = false;
   for (const PlannedJob& j : jobs) {
     std::string job_id = klinik::NewUuid();
+    // A job with dependencies is not due yet; it is released below or once they are synced.
+    std::optional<int64_t> due;
+    if (j.depends_on.empty()) due = ms;
     int64_t n = tx.Execute(
         "INSERT INTO sync_jobs (job_id, source_event_id, source_event_type, patient_id, kind, "
         "resource_type, action, local_reference, detail, status, next_attempt_at, created_at, "
-        "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10, $10, $10) "
+        "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10, $11, $11) "
         "ON CONFLICT (kind, local_reference) DO NOTHING",
         {job_id, source_event_id, source_event_type, patient_id, j.key.kind, j.resource_type,
-         j.action, j.key.local_reference, j.detail, ms});
+         j.action, j.key.local_reference, j.detail, klinik::Nullable(due), ms});
     if (n == 0) continue;  // planned before (a replayed fact): the existing job stands
     ++added;
     for (const JobKey& d : j.depends_on) {
+      any_deps = true;
       tx.Execute(
           "INSERT INTO sync_job_deps (job_id, dep_kind, dep_local_reference) VALUES ($1, $2, $3)",
           {job_id, d.kind, d.local_reference});
     }
+  }
+  if (any_deps) {
+    // Dependencies synced already (e.g. a referral after its screening's Encounter). On
+    // PostgreSQL they are share-locked first: a worker syncing one of them right now either
+    // committed before (and is seen here) or waits for this commit (and then releases the job).
+    if (tx.dialect() == klinik::Dialect::kPostgres) {
+      tx.Query(
+          "SELECT 1 FROM sync_jobs p JOIN sync_job_deps d ON p.kind = d.dep_kind AND "
+          "p.local_reference = d.dep_local_reference JOIN sync_jobs j ON j.job_id = d.job_id "
+          "WHERE j.source_event_id = $1 ORDER BY p.job_id FOR SHARE OF p",
+          {source_event_id});
+    }
+    tx.Execute(ReleaseStatement(" AND source_event_id = $2"), {ms, source_event_id});
   }
   return added;
 }
@@ -181,37 +229,88 @@ void JobStore::RememberPatient(Transaction& tx, const std::string& patient_id,
       {patient_id, nik});
 }
 
-std::optional<JobRecord> JobStore::ClaimNext(klinik::Database& db, klinik::TimePoint now,
-                                             std::chrono::milliseconds lease) {
+std::vector<JobRecord> JobStore::ClaimDue(klinik::Database& db, klinik::TimePoint now,
+                                          std::chrono::milliseconds lease) {
   int64_t ms = klinik::ToUnixMillis(now);
   int64_t lease_until = ms + lease.count();
-  return db.InTransaction([&](Transaction& tx) -> std::optional<JobRecord> {
+  return db.InTransaction([&](Transaction& tx) {
     std::string lock = tx.dialect() == klinik::Dialect::kPostgres ? " FOR UPDATE SKIP LOCKED" : "";
-    // Due, or in flight on a lease that ran out; and every dependency synced.
-    klinik::Rows due = tx.Query(
-        "SELECT j.job_id, j.status FROM sync_jobs j "
-        "WHERE j.status IN ('pending', 'waiting_for_patient', 'in_flight') AND j.next_attempt_at "
-        "<= $1 "
-        "AND NOT EXISTS (SELECT 1 FROM sync_job_deps d WHERE d.job_id = j.job_id AND NOT EXISTS ("
-        "  SELECT 1 FROM sync_jobs p WHERE p.kind = d.dep_kind "
-        "  AND p.local_reference = d.dep_local_reference AND p.status = 'synced')) "
-        "ORDER BY j.next_attempt_at, j.seq LIMIT 1" +
-            lock,
-        {ms});
-    if (due.empty()) return std::nullopt;
-    std::string job_id = due[0].Text(0);
-    std::string was = due[0].Text(1);
+    // Due, or in flight on a lease that ran out, in claim order along sync_jobs_due. Released
+    // jobs have their dependencies synced; the check stays for jobs made due otherwise.
+    std::vector<std::pair<std::string, std::string>> due;  // job_id, status before the claim
+    for (const Row& r :
+         tx.Query("SELECT job_id, status FROM sync_jobs "
+                  "WHERE status IN ('pending', 'waiting_for_patient', 'in_flight') AND "
+                  "next_attempt_at <= $1 AND " +
+                      std::string(kDepsSynced) + " ORDER BY next_attempt_at, seq LIMIT $2" + lock,
+                  {ms, static_cast<int64_t>(kClaimBatch)})) {
+      due.emplace_back(r.Text(0), r.Text(1));
+    }
+    std::vector<JobRecord> claimed;
+    if (due.empty()) return claimed;
+    // One statement for all: ids padded with the last one (a single prepared statement).
+    static const std::string in_list = "(" + klinik::PlaceholderList(kClaimBatch, 3) + ")";
+    klinik::Params ids{lease_until, ms};
+    for (size_t i = 0; i < kClaimBatch; ++i)
+      ids.emplace_back(due[std::min(i, due.size() - 1)].first);
     // An expired in_flight claim may have sent the resource before its replica died.
-    int64_t n = tx.Execute(
+    tx.Execute(
         "UPDATE sync_jobs SET status = 'in_flight', lease_until = $1, next_attempt_at = $1, "
         "ambiguous = CASE WHEN status = 'in_flight' THEN 1 ELSE ambiguous END, updated_at = $2 "
-        "WHERE job_id = $3 AND status = $4",
-        {lease_until, ms, job_id, was});
-    if (n != 1) return std::nullopt;
-    auto rows = Select(tx, "WHERE job_id = $1", {job_id});
-    if (rows.empty()) return std::nullopt;
-    return rows[0];
+        "WHERE job_id IN " +
+            in_list,
+        ids);
+    ids.erase(ids.begin(), ids.begin() + 2);
+    static const std::string select_in =
+        "WHERE job_id IN (" + klinik::PlaceholderList(kClaimBatch, 1) + ") ORDER BY seq";
+    claimed = Select(tx, select_in, ids);
+    for (JobRecord& j : claimed) {
+      for (const auto& [id, was] : due) {
+        if (id == j.job_id) j.claimed_from = was;
+      }
+    }
+    return claimed;
   });
+}
+
+void JobStore::ReleaseClaims(klinik::Database& db, const std::vector<JobRecord>& jobs,
+                             klinik::TimePoint now) {
+  if (jobs.empty()) return;
+  int64_t ms = klinik::ToUnixMillis(now);
+  db.InTransaction([&](Transaction& tx) {
+    for (const JobRecord& j : jobs) {
+      // Back to the status it was claimed from, due now (it was due when claimed). An
+      // ambiguous job stays ambiguous; a job claimed off an expired lease is pending again.
+      std::string back = j.claimed_from == status::kWaitingForPatient
+                             ? std::string(status::kWaitingForPatient)
+                             : std::string(status::kPending);
+      tx.Execute(
+          "UPDATE sync_jobs SET status = $1, next_attempt_at = $2, lease_until = NULL "
+          "WHERE job_id = $3 AND status = 'in_flight'",
+          {back, ms, j.job_id});
+    }
+  });
+}
+
+int64_t JobStore::ReleaseDependents(Transaction& tx, const JobRecord& synced,
+                                    klinik::TimePoint now) {
+  // Lock the waiting dependents first (in one order): of two dependencies synced at once, the
+  // second waits here for the first to commit, and then sees both synced.
+  klinik::Params key{synced.kind, synced.local_reference};
+  if (tx.dialect() == klinik::Dialect::kPostgres) {
+    tx.Query(
+        "SELECT job_id FROM sync_jobs WHERE status = 'pending' AND next_attempt_at IS NULL AND "
+        "job_id IN (SELECT job_id FROM sync_job_deps WHERE dep_kind = $1 AND "
+        "dep_local_reference = $2) ORDER BY job_id FOR UPDATE",
+        key);
+  }
+  return tx.Execute(ReleaseStatement(" AND job_id IN (SELECT job_id FROM sync_job_deps WHERE "
+                                     "dep_kind = $2 AND dep_local_reference = $3)"),
+                    {klinik::ToUnixMillis(now), synced.kind, synced.local_reference});
+}
+
+int64_t JobStore::ReleaseReady(Transaction& tx, klinik::TimePoint now) {
+  return tx.Execute(ReleaseStatement(), {klinik::ToUnixMillis(now)});
 }
 
 std::optional<SourceFact> JobStore::Source(Transaction& tx, const std::string& source_event_id) {
@@ -314,9 +413,14 @@ std::vector<JobRecord> JobStore::Failures(Transaction& tx, int limit,
 
 bool JobStore::Requeue(Transaction& tx, const std::string& job_id, klinik::TimePoint now) {
   int64_t ms = klinik::ToUnixMillis(now);
+  // Due now, or released once its dependencies are synced.
   return tx.Execute(
-             "UPDATE sync_jobs SET status = 'pending', attempts = 0, next_attempt_at = $1, "
-             "updated_at = $1 WHERE job_id = $2 AND status IN ('failed', 'suppressed')",
+             "UPDATE sync_jobs SET status = 'pending', attempts = 0, next_attempt_at = "
+             "CASE WHEN " +
+                 std::string(kDepsSynced) +
+                 " THEN CAST($1 AS BIGINT) ELSE NULL END, updated_at = $1 WHERE job_id = $2 AND "
+                 "status "
+                 "IN ('failed', 'suppressed')",
              {ms, job_id}) == 1;
 }
 

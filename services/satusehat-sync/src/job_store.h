@@ -2,10 +2,14 @@
 // map learnt from PatientRegistered, and the NIK→IHS cache. Every function takes the caller's
 // transaction, so a job's state change and the fact announcing it commit together.
 //
-// Claiming (several replicas may share PostgreSQL): a due job is selected with FOR UPDATE SKIP
-// LOCKED and moved to in_flight with a lease by an UPDATE guarded on the status it was read
-// with; a job whose lease ran out (its replica died mid-send) is claimed again and marked
-// ambiguous, so its next send first searches SatuSehat by identifier.
+// Claiming (several replicas may share PostgreSQL): due jobs are selected in due order with FOR
+// UPDATE SKIP LOCKED, a few at a time, and moved to in_flight with a lease; a job whose lease
+// ran out (its replica died mid-send) is claimed again and marked ambiguous, so its next send
+// first searches SatuSehat by identifier.
+//
+// Dependencies: a job that depends on others (an Observation on its Encounter) is pending
+// without next_attempt_at — not due, never scanned by a claim — until the last of them is
+// synced; then ReleaseDependents (in the syncing transaction) makes it due.
 #pragma once
 
 #include <chrono>
@@ -55,6 +59,7 @@ struct JobRecord {
   std::optional<int64_t> next_attempt_at;  // unix ms
   int64_t created_at = 0;                  // unix ms
   int64_t updated_at = 0;                  // unix ms
+  std::string claimed_from;                // ClaimDue only: the status the claim took it from
 
   [[nodiscard]] klinik::v1::SyncJob ToProto() const;
 };
@@ -76,9 +81,22 @@ class JobStore {
   static void RememberPatient(klinik::Transaction& tx, const std::string& patient_id,
                               const std::string& nik);
 
-  // Claims the next due job whose dependencies are synced; nullopt when none is due.
-  static std::optional<JobRecord> ClaimNext(klinik::Database& db, klinik::TimePoint now,
-                                            std::chrono::milliseconds lease);
+  // Jobs one claim takes at most.
+  static constexpr size_t kClaimBatch = 8;
+  // Claims up to kClaimBatch due jobs whose dependencies are synced, in due order (oldest
+  // next_attempt_at, then creation); empty when none is due.
+  static std::vector<JobRecord> ClaimDue(klinik::Database& db, klinik::TimePoint now,
+                                         std::chrono::milliseconds lease);
+  // Gives claimed jobs that were not sent back, due now (a worker stopping or pausing).
+  static void ReleaseClaims(klinik::Database& db, const std::vector<JobRecord>& jobs,
+                            klinik::TimePoint now);
+  // `synced` was just synced: its dependents whose dependencies are now all synced become due.
+  static int64_t ReleaseDependents(klinik::Transaction& tx, const JobRecord& synced,
+                                   klinik::TimePoint now);
+  // Sweep: every waiting job whose dependencies are all synced becomes due. Catches a release
+  // missed by a race the locks do not cover (a dependency planned and synced by another
+  // replica while the dependent's own transaction was still open).
+  static int64_t ReleaseReady(klinik::Transaction& tx, klinik::TimePoint now);
 
   static std::optional<SourceFact> Source(klinik::Transaction& tx,
                                           const std::string& source_event_id);

@@ -397,56 +397,77 @@ WorkerMetrics WorkerMetrics::Register(klinik::Metrics& metrics) {
 
 SyncWorker::SyncWorker(klinik::Database& db, const SyncSettings& settings, TokenProvider& tokens,
                        WorkerMetrics metrics, std::string fact_source,
-                       std::function<void()> wake_outbox)
+                       std::function<void()> wake_outbox, std::function<void()> wake_workers)
     : db_(db),
       settings_(settings),
       metrics_(metrics),
       client_(settings, tokens, metrics.client),
       fact_source_(std::move(fact_source)),
       wake_outbox_(std::move(wake_outbox)),
+      wake_workers_(std::move(wake_workers)),
       retry_(settings.backoff_initial, settings.backoff_max),
       breaker_(settings.circuit_failures, settings.circuit_open),
       rng_(std::random_device{}()) {}
 
 bool SyncWorker::RunOnce(const std::atomic<bool>& stop) {
   bool did_work = false;
-  while (!stop) {
-    auto now = std::chrono::steady_clock::now();
-    if (now < paused_until_ || !breaker_.Allow(now)) break;
-    std::optional<JobRecord> job = JobStore::ClaimNext(db_, klinik::Clock::now(), settings_.lease);
-    if (!job) {
-      breaker_.ReleaseProbe();
-      break;
+  std::vector<JobRecord> claimed;
+  size_t next = 0;
+  try {
+    while (!stop) {
+      auto now = std::chrono::steady_clock::now();
+      if (now < paused_until_ || !breaker_.Allow(now)) break;
+      if (next == claimed.size()) {
+        claimed = JobStore::ClaimDue(db_, klinik::Clock::now(), settings_.lease);
+        next = 0;
+        if (claimed.empty()) {
+          breaker_.ReleaseProbe();
+          break;
+        }
+      }
+      Send(claimed[next++]);
+      did_work = true;
     }
-    auto started = std::chrono::steady_clock::now();
-    PushOutcome outcome;
+  } catch (const klinik::StorageError&) {
+    // The unsent claims' leases run out and they are taken again (as ambiguous); give them
+    // back now if the database allows.
     try {
-      outcome = JobPush(db_, settings_, client_, *job).Run();
+      JobStore::ReleaseClaims(db_, {claimed.begin() + static_cast<ptrdiff_t>(next), claimed.end()},
+                              klinik::Clock::now());
     } catch (const klinik::StorageError&) {
-      throw;  // the claim's lease runs out and the job is taken again
-    } catch (const std::exception& e) {
-      outcome = Outcome(Kind::kTransient, "INTERNAL", e.what());
     }
-    if (metrics_.push_seconds != nullptr) {
-      metrics_.push_seconds->Observe(
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-    }
-    if (outcome.server_down) {
-      breaker_.RecordFailure(std::chrono::steady_clock::now());
-    } else if (outcome.server_answered) {
-      breaker_.RecordSuccess();
-    } else {
-      breaker_.ReleaseProbe();
-    }
-    if (outcome.http_status == 429 && outcome.retry_after) {
-      paused_until_ = std::chrono::steady_clock::now() + *outcome.retry_after;
-    }
-    Record(*job, outcome);
-    did_work = true;
-    UpdateGauges();
+    throw;
   }
-  UpdateGauges();
+  JobStore::ReleaseClaims(db_, {claimed.begin() + static_cast<ptrdiff_t>(next), claimed.end()},
+                          klinik::Clock::now());
   return did_work;
+}
+
+void SyncWorker::Send(const JobRecord& job) {
+  auto started = std::chrono::steady_clock::now();
+  PushOutcome outcome;
+  try {
+    outcome = JobPush(db_, settings_, client_, job).Run();
+  } catch (const klinik::StorageError&) {
+    throw;
+  } catch (const std::exception& e) {
+    outcome = Outcome(Kind::kTransient, "INTERNAL", e.what());
+  }
+  if (metrics_.push_seconds != nullptr) {
+    metrics_.push_seconds->Observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  }
+  if (outcome.server_down) {
+    breaker_.RecordFailure(std::chrono::steady_clock::now());
+  } else if (outcome.server_answered) {
+    breaker_.RecordSuccess();
+  } else {
+    breaker_.ReleaseProbe();
+  }
+  if (outcome.http_status == 429 && outcome.retry_after) {
+    paused_until_ = std::chrono::steady_clock::now() + *outcome.retry_after;
+  }
+  Record(job, outcome);
 }
 
 void SyncWorker::Record(const JobRecord& job, const PushOutcome& o) {
@@ -501,8 +522,11 @@ void SyncWorker::Record(const JobRecord& job, const PushOutcome& o) {
       break;
     }
   }
+  int64_t released = 0;
   bool saved = db_.InTransaction([&](klinik::Transaction& tx) {
+    released = 0;
     if (!JobStore::Save(tx, j, now)) return false;
+    if (publish_synced) released = JobStore::ReleaseDependents(tx, j, now);
     klinik::OutboxWriter out(tx, fact_source_);
     klinik::v1::SatuSehatEvent fact;
     if (publish_synced) {
@@ -550,12 +574,18 @@ void SyncWorker::Record(const JobRecord& job, const PushOutcome& o) {
     klinik::log::Info("sync job not done yet", fields);
   }
   if (saved && (publish_synced || publish_failed)) wake_outbox_();
+  if (saved && released > 0) wake_workers_();
 }
 
-void SyncWorker::UpdateGauges() {
-  auto now = std::chrono::steady_clock::now();
-  if (now < gauges_at_) return;
-  gauges_at_ = now + std::chrono::seconds(1);
+bool JobGauges::Run(std::chrono::milliseconds sweep_interval) {
+  auto steady = std::chrono::steady_clock::now();
+  int64_t released = 0;
+  if (steady >= swept_at_) {
+    swept_at_ = steady + sweep_interval;
+    released = db_.InTransaction(
+        [](klinik::Transaction& tx) { return JobStore::ReleaseReady(tx, klinik::Clock::now()); });
+    if (released > 0) klinik::log::Info("waiting sync jobs released", {{"jobs", released}});
+  }
   auto [counts, oldest] = db_.Read([](klinik::Transaction& tx) {
     return std::make_pair(JobStore::CountByStatus(tx), JobStore::OldestPendingCreatedAt(tx));
   });
@@ -575,6 +605,7 @@ void SyncWorker::UpdateGauges() {
                : 0.0;
     metrics_.oldest_pending_age->Set(std::max(age, 0.0));
   }
+  return released > 0;
 }
 
 }  // namespace satusehat_sync

@@ -1,7 +1,9 @@
-// SyncWorker: claims due sync jobs and sends them to SatuSehat, one at a time, with its own
-// SatuSehatClient (one reused connection). Each job's result — status, attempts, next attempt,
-// last error, the SatuSehat id — and its ResourceSynced/SyncFailed fact commit in one
-// transaction. Status is honest: a job is synced only when SatuSehat answered with the id.
+// SyncWorker: claims due sync jobs a few at a time and sends them to SatuSehat one after the
+// other, with its own SatuSehatClient (one reused connection); claimed jobs it does not get to
+// (stopping, an open circuit, Retry-After) are given back at once. Each job's result — status,
+// attempts, next attempt, last error, the SatuSehat id — and its ResourceSynced/SyncFailed fact
+// commit in one transaction. Status is honest: a job is synced only when SatuSehat answered with
+// the id.
 //
 // Creating is never done twice: a create whose previous send may have reached the server (a
 // timeout after sending, a replica that died in flight) first searches by its identifier and
@@ -52,17 +54,18 @@ struct WorkerMetrics {
 
 class SyncWorker {
  public:
+  // `wake_outbox` after a fact was written; `wake_workers` after jobs became due.
   SyncWorker(klinik::Database& db, const SyncSettings& settings, TokenProvider& tokens,
-             WorkerMetrics metrics, std::string fact_source, std::function<void()> wake_outbox);
+             WorkerMetrics metrics, std::string fact_source, std::function<void()> wake_outbox,
+             std::function<void()> wake_workers);
 
   // Sends due jobs until none is due, the circuit is open, SatuSehat asked us to wait, or
   // `stop` is set. Returns true when any job changed.
   bool RunOnce(const std::atomic<bool>& stop);
-  // Refreshes the job gauges (at most once a second).
-  void UpdateGauges();
 
  private:
-  PushOutcome Push(const JobRecord& job);
+  // Sends one claimed job and records the outcome.
+  void Send(const JobRecord& job);
   void Record(const JobRecord& job, const PushOutcome& outcome);
 
   klinik::Database& db_;
@@ -71,11 +74,26 @@ class SyncWorker {
   SatuSehatClient client_;
   std::string fact_source_;
   std::function<void()> wake_outbox_;
+  std::function<void()> wake_workers_;
   RetryPolicy retry_;
   CircuitBreaker breaker_;
   SteadyTime paused_until_{};
-  SteadyTime gauges_at_{};
   std::mt19937_64 rng_;
+};
+
+// The job gauges (klinik_sync_jobs{status}, klinik_sync_oldest_pending_age_seconds), read by
+// one task per process, and the ReleaseReady sweep.
+class JobGauges {
+ public:
+  JobGauges(klinik::Database& db, WorkerMetrics metrics) : db_(db), metrics_(metrics) {}
+  // Refreshes the gauges; sweeps for waiting jobs that are ready at most every
+  // `sweep_interval`. Returns true when the sweep made jobs due.
+  bool Run(std::chrono::milliseconds sweep_interval);
+
+ private:
+  klinik::Database& db_;
+  WorkerMetrics metrics_;
+  SteadyTime swept_at_{};
 };
 
 }  // namespace satusehat_sync

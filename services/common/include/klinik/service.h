@@ -84,6 +84,9 @@ class ServiceRuntime {
   void WakeOutbox() {
     if (relay_) relay_->Wake();
   }
+  // Work for the wake_on_commit tasks was committed outside a consume loop (e.g. one task made
+  // jobs due for the others): wake them now instead of at their next interval.
+  void WakeTasks();
 
  private:
   struct Periodic {

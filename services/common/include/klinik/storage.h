@@ -34,6 +34,11 @@ struct Blob {
 using Value = std::variant<std::nullptr_t, int64_t, double, std::string, Blob>;
 using Params = std::vector<Value>;
 
+// Placeholder text for statements built for n values: PlaceholderList(3, 2) is "$2, $3, $4"
+// (an IN list); PlaceholderRows(2, 2, 1) is "($1, $2), ($3, $4)" (a VALUES list).
+std::string PlaceholderList(size_t n, size_t first);
+std::string PlaceholderRows(size_t rows, size_t columns, size_t first);
+
 // Nullable helpers for building Params.
 template <typename T>
 Value Nullable(const std::optional<T>& v) {
