@@ -131,6 +131,20 @@ EventProcessor::Prepared EventProcessor::Prepare(const ConsumedMessage& m) {
   return p;
 }
 
+void EventProcessor::PrepareHandler(const std::vector<const Prepared*>& events) {
+  std::vector<InboundEvent> inbound;
+  inbound.reserve(events.size());
+  for (const Prepared* p : events) {
+    if (p->ce) inbound.push_back(InboundEvent{*p->m, *p->ce});
+  }
+  if (inbound.empty()) return;
+  try {
+    handler_.Prepare(inbound);
+  } catch (const std::exception& e) {
+    log::Warn("handler prepare failed; events are handled without it", {{"error", e.what()}});
+  }
+}
+
 EventProcessor::Outcome EventProcessor::Apply(Transaction& tx, const Prepared& p,
                                               std::vector<std::function<void()>>& after) {
   // The same claim as a batch's: recorded first, taken back by a rollback.
@@ -189,6 +203,11 @@ bool EventProcessor::ProcessBatch(const std::vector<const ConsumedMessage*>& tod
   std::vector<Prepared> prepared;
   prepared.reserve(todo.size());
   for (const ConsumedMessage* m : todo) prepared.push_back(Prepare(*m));
+  {
+    std::vector<const Prepared*> all;
+    for (const Prepared& p : prepared) all.push_back(&p);
+    PrepareHandler(all);
+  }
   std::vector<Outcome> outcomes(todo.size(), Outcome::kApplied);
   std::vector<std::function<void()>> after;
   try {
@@ -237,6 +256,7 @@ bool EventProcessor::ProcessBatch(const std::vector<const ConsumedMessage*>& tod
 EventProcessor::Outcome EventProcessor::ProcessOne(const ConsumedMessage& m) {
   auto started = std::chrono::steady_clock::now();
   Prepared p = Prepare(m);
+  PrepareHandler({&p});
   Outcome outcome = Outcome::kApplied;
   auto record = [&](Outcome o) {
     Record(m, o, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());

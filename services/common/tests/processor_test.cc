@@ -22,8 +22,18 @@ using namespace std::chrono_literals;
 // Applies "ok-*" values, throws on "boom", asks for a retry on "flaky" a number of times.
 class ScriptedHandler : public EventHandler {
  public:
+  // Remembers what it was given; throws when given "prepare-boom".
+  void Prepare(const std::vector<InboundEvent>& events) override {
+    ++prepares;
+    prepared_.clear();
+    for (const InboundEvent& e : events) prepared_.insert(e.ce.id);
+    for (const InboundEvent& e : events) {
+      if (e.message.value == "prepare-boom") throw std::runtime_error("lookup service down");
+    }
+  }
   HandleResult Handle(const InboundEvent& event, OutboxWriter& out) override {
     const std::string& v = event.message.value;
+    if (prepared_.count(event.ce.id) == 0) ++unprepared;
     if (v == "boom") throw std::runtime_error("handler bug");
     if (v == "flaky" && flaky_failures_left > 0) {
       --flaky_failures_left;
@@ -41,6 +51,11 @@ class ScriptedHandler : public EventHandler {
   std::atomic<int> flaky_failures_left{0};
   std::atomic<int> handled{0};  // calls that applied, including ones rolled back later
   std::atomic<int> counted{0};  // AfterCommit callbacks run
+  std::atomic<int> prepares{0};
+  std::atomic<int> unprepared{0};  // Handle calls for an event the last Prepare did not name
+
+ private:
+  std::set<std::string> prepared_;
 };
 
 class ProcessorTest : public ::testing::TestWithParam<std::string> {
@@ -140,6 +155,19 @@ TEST_P(ProcessorTest, ARetryAHandlerBugAndADuplicateInOneBatchLoseAndDoubleNothi
   // only committed work was counted.
   EXPECT_GT(handler.handled.load(), expected_applied);
   EXPECT_EQ(handler.counted.load(), expected_applied);
+}
+
+TEST_P(ProcessorTest, EachBatchIsPreparedOnceBeforeItsTransactionAndAFailedPrepareLosesNothing) {
+  constexpr int kEvents = 200;
+  for (int i = 0; i < kEvents; ++i) {
+    Send("k" + std::to_string(i % 3), i == 100 ? "prepare-boom" : "ok-" + std::to_string(i));
+  }
+  ScriptedHandler handler;
+  RunUntil(handler, [&] { return Count("SELECT COUNT(*) FROM applied") == kEvents; });
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM applied"), kEvents);
+  EXPECT_EQ(handler.unprepared.load(), 0) << "an event was handled without being prepared";
+  EXPECT_GT(handler.prepares.load(), 0);
+  EXPECT_LT(handler.prepares.load(), kEvents / 5) << "prepared per event, not per batch";
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ProcessorTest, ::testing::Values("sqlite", "postgres"),

@@ -2,6 +2,9 @@
 
 #include <google/protobuf/util/time_util.h>
 
+#include <algorithm>
+#include <set>
+
 namespace satusehat_sync {
 namespace {
 
@@ -56,12 +59,37 @@ constexpr std::string_view kDepsSynced =
     "d.dep_local_reference AND p.status = 'synced'))";
 
 // A pending job without next_attempt_at waits for its dependencies; it becomes due when the
-// last of them is synced (ReleaseDependents, or the ReleaseReady sweep).
-// `and_where` narrows it down further; $1 is the time the released jobs are due.
+// last of them is synced. `and_where` narrows the jobs down; $1 is the time they are due.
 std::string ReleaseStatement(std::string_view and_where = {}) {
   return "UPDATE sync_jobs SET next_attempt_at = $1 WHERE status = 'pending' AND "
          "next_attempt_at IS NULL AND " +
          std::string(kDepsSynced) + std::string(and_where);
+}
+
+// Releases these waiting jobs if their dependencies are all synced. Statements name the jobs by
+// id (the unique index), never by a scan whose plan depends on fresh statistics. On PostgreSQL
+// the jobs are locked first, in id order: of two dependencies synced at once, the second
+// transaction waits here for the first to commit, and then sees both synced.
+int64_t ReleaseIds(Transaction& tx, std::vector<std::string> ids, int64_t ms) {
+  constexpr size_t kChunk = 16;
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  static const std::string lock =
+      "SELECT job_id FROM sync_jobs WHERE job_id IN (" + klinik::PlaceholderList(kChunk, 1) +
+      ") AND status = 'pending' AND next_attempt_at IS NULL ORDER BY job_id FOR UPDATE";
+  static const std::string release =
+      ReleaseStatement(" AND job_id IN (" + klinik::PlaceholderList(kChunk, 2) + ")");
+  int64_t released = 0;
+  for (size_t start = 0; start < ids.size(); start += kChunk) {
+    // One prepared statement per kind: a short chunk repeats its last id.
+    klinik::Params chunk;
+    for (size_t i = 0; i < kChunk; ++i)
+      chunk.emplace_back(ids[std::min(start + i, ids.size() - 1)]);
+    if (tx.dialect() == klinik::Dialect::kPostgres) tx.Query(lock, chunk);
+    chunk.insert(chunk.begin(), ms);
+    released += tx.Execute(release, chunk);
+  }
+  return released;
 }
 
 google::protobuf::Timestamp Ts(int64_t ms) {
@@ -127,8 +155,6 @@ const std::vector<klinik::Migration>& Migrations() {
        "DROP INDEX sync_jobs_due;"
        "CREATE INDEX sync_jobs_due ON sync_jobs (next_attempt_at, seq) "
        "  WHERE status IN ('pending', 'waiting_for_patient', 'in_flight');"
-       "CREATE INDEX sync_jobs_blocked ON sync_jobs (seq) "
-       "  WHERE status = 'pending' AND next_attempt_at IS NULL;"
        "CREATE INDEX sync_jobs_open ON sync_jobs (created_at) "
        "  WHERE status IN ('pending', 'in_flight');"
        "CREATE INDEX sync_job_deps_dep ON sync_job_deps (dep_kind, dep_local_reference);"
@@ -183,7 +209,10 @@ int JobStore::AddJobs(Transaction& tx, const std::string& source_event_id,
       "VALUES ($1, $2, $3, $4) ON CONFLICT (source_event_id) DO NOTHING",
       {source_event_id, source_event_type, klinik::Blob{payload}, ms});
   int added = 0;
-  bool any_deps = false;
+  std::set<std::pair<std::string, std::string>> planned;
+  for (const PlannedJob& j : jobs) planned.emplace(j.key.kind, j.key.local_reference);
+  std::vector<std::string> maybe_ready;  // new jobs that wait only for jobs of other facts
+  std::vector<JobKey> outside;           // those jobs of other facts
   for (const PlannedJob& j : jobs) {
     std::string job_id = klinik::NewUuid();
     // A job with dependencies is not due yet; it is released below or once they are synced.
@@ -198,25 +227,30 @@ int JobStore::AddJobs(Transaction& tx, const std::string& source_event_id,
          j.action, j.key.local_reference, j.detail, klinik::Nullable(due), ms});
     if (n == 0) continue;  // planned before (a replayed fact): the existing job stands
     ++added;
+    bool only_outside = !j.depends_on.empty();
     for (const JobKey& d : j.depends_on) {
-      any_deps = true;
       tx.Execute(
           "INSERT INTO sync_job_deps (job_id, dep_kind, dep_local_reference) VALUES ($1, $2, $3)",
           {job_id, d.kind, d.local_reference});
+      if (planned.count({d.kind, d.local_reference}) != 0) {
+        only_outside = false;  // planned just now: cannot be synced yet
+      } else {
+        outside.push_back(d);
+      }
     }
+    if (only_outside) maybe_ready.push_back(job_id);
   }
-  if (any_deps) {
-    // Dependencies synced already (e.g. a referral after its screening's Encounter). On
-    // PostgreSQL they are share-locked first: a worker syncing one of them right now either
-    // committed before (and is seen here) or waits for this commit (and then releases the job).
+  if (!maybe_ready.empty()) {
+    // Dependencies synced already (a referral after its screening's Encounter). On PostgreSQL
+    // they are share-locked first: a worker syncing one right now either committed before (and
+    // is seen here) or waits for this commit (and then releases the job itself).
     if (tx.dialect() == klinik::Dialect::kPostgres) {
-      tx.Query(
-          "SELECT 1 FROM sync_jobs p JOIN sync_job_deps d ON p.kind = d.dep_kind AND "
-          "p.local_reference = d.dep_local_reference JOIN sync_jobs j ON j.job_id = d.job_id "
-          "WHERE j.source_event_id = $1 ORDER BY p.job_id FOR SHARE OF p",
-          {source_event_id});
+      for (const JobKey& d : outside) {
+        tx.Query("SELECT 1 FROM sync_jobs WHERE kind = $1 AND local_reference = $2 FOR SHARE",
+                 {d.kind, d.local_reference});
+      }
     }
-    tx.Execute(ReleaseStatement(" AND source_event_id = $2"), {ms, source_event_id});
+    ReleaseIds(tx, maybe_ready, ms);
   }
   return added;
 }
@@ -294,19 +328,14 @@ void JobStore::ReleaseClaims(klinik::Database& db, const std::vector<JobRecord>&
 
 int64_t JobStore::ReleaseDependents(Transaction& tx, const JobRecord& synced,
                                     klinik::TimePoint now) {
-  // Lock the waiting dependents first (in one order): of two dependencies synced at once, the
-  // second waits here for the first to commit, and then sees both synced.
-  klinik::Params key{synced.kind, synced.local_reference};
-  if (tx.dialect() == klinik::Dialect::kPostgres) {
-    tx.Query(
-        "SELECT job_id FROM sync_jobs WHERE status = 'pending' AND next_attempt_at IS NULL AND "
-        "job_id IN (SELECT job_id FROM sync_job_deps WHERE dep_kind = $1 AND "
-        "dep_local_reference = $2) ORDER BY job_id FOR UPDATE",
-        key);
+  std::vector<std::string> dependents;
+  for (const Row& r :
+       tx.Query("SELECT job_id FROM sync_job_deps WHERE dep_kind = $1 AND dep_local_reference = $2",
+                {synced.kind, synced.local_reference})) {
+    dependents.push_back(r.Text(0));
   }
-  return tx.Execute(ReleaseStatement(" AND job_id IN (SELECT job_id FROM sync_job_deps WHERE "
-                                     "dep_kind = $2 AND dep_local_reference = $3)"),
-                    {klinik::ToUnixMillis(now), synced.kind, synced.local_reference});
+  if (dependents.empty()) return 0;
+  return ReleaseIds(tx, std::move(dependents), klinik::ToUnixMillis(now));
 }
 
 int64_t JobStore::ReleaseReady(Transaction& tx, klinik::TimePoint now) {

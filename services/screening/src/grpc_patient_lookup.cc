@@ -1,5 +1,8 @@
 #include "grpc_patient_lookup.h"
 
+#include <condition_variable>
+#include <mutex>
+
 #include "klinik/grpc.h"
 
 namespace screening {
@@ -56,6 +59,57 @@ LookupResult GrpcPatientLookup::ByNik(std::string_view nik) {
   auto context = klinik::ContextWithDeadline(timeout_);
   grpc::Status status = directory_->FindPatientByNik(context.get(), request, &response);
   return ToLookupResult(status, response.patient());
+}
+
+std::vector<LookupResult> GrpcPatientLookup::LookupMany(const std::vector<PatientKey>& keys) {
+  struct Call {
+    std::unique_ptr<grpc::ClientContext> context;
+    klinik::v1::GetPatientRequest by_id;
+    klinik::v1::GetPatientResponse by_id_answer;
+    klinik::v1::FindPatientByNikRequest by_nik;
+    klinik::v1::FindPatientByNikResponse by_nik_answer;
+    grpc::Status status;
+  };
+  std::vector<Call> calls(keys.size());
+  std::mutex mutex;
+  std::condition_variable answered;
+  size_t done = 0;
+  auto finish = [&](size_t i) {
+    return [&, i](grpc::Status status) {
+      std::lock_guard lock(mutex);
+      calls[i].status = std::move(status);
+      ++done;
+      answered.notify_all();
+    };
+  };
+  for (size_t i = 0; i < keys.size(); ++i) {
+    {
+      std::unique_lock lock(mutex);
+      answered.wait(lock, [&] { return i - done < kInFlight; });
+    }
+    Call& c = calls[i];
+    c.context = klinik::ContextWithDeadline(timeout_);
+    if (keys[i].by_nik) {
+      c.by_nik.set_nik(keys[i].value);
+      directory_->async()->FindPatientByNik(c.context.get(), &c.by_nik, &c.by_nik_answer,
+                                            finish(i));
+    } else {
+      c.by_id.set_patient_id(keys[i].value);
+      directory_->async()->GetPatient(c.context.get(), &c.by_id, &c.by_id_answer, finish(i));
+    }
+  }
+  {
+    std::unique_lock lock(mutex);
+    answered.wait(lock, [&] { return done == keys.size(); });
+  }
+  std::vector<LookupResult> out;
+  out.reserve(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const Call& c = calls[i];
+    out.push_back(ToLookupResult(
+        c.status, keys[i].by_nik ? c.by_nik_answer.patient() : c.by_id_answer.patient()));
+  }
+  return out;
 }
 
 }  // namespace screening

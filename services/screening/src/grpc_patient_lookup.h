@@ -17,6 +17,9 @@ class GrpcPatientLookup final : public PatientLookup {
 
   LookupResult ByPatientId(std::string_view patient_id) override;
   LookupResult ByNik(std::string_view nik) override;
+  // At most kInFlight calls at a time, each with its own deadline.
+  std::vector<LookupResult> LookupMany(const std::vector<PatientKey>& keys) override;
+  static constexpr size_t kInFlight = 32;
 
  private:
   std::unique_ptr<klinik::v1::PatientDirectory::Stub> directory_;

@@ -1,5 +1,7 @@
 #include "intake_handler.h"
 
+#include <set>
+
 #include "eligibility.h"
 #include "klinik/log.h"
 #include "klinik/topics.h"
@@ -83,11 +85,52 @@ klinik::HandleResult IntakeHandler::Handle(const klinik::InboundEvent& event,
   return ApplyOutcome(Decide(submission, out.tx()), submission, out);
 }
 
-SubmissionOutcome IntakeHandler::Decide(const klinik::v1::SubmitScreening& s,
-                                        klinik::Transaction& tx) const {
+namespace {
+
+std::optional<PatientKey> KeyOf(const klinik::v1::SubmitScreening& s) {
+  if (!s.patient_id().empty()) return PatientKey{false, s.patient_id()};
+  if (!s.nik().empty()) return PatientKey{true, s.nik()};
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::vector<RejectionReason> IntakeHandler::Problems(const klinik::v1::SubmitScreening& s) const {
   std::vector<RejectionReason> reasons = ValidateSubmission(s, clock_());
   for (RejectionReason& r : classifier_.Validate(FromProto(s.measurements())))
     reasons.push_back(std::move(r));
+  return reasons;
+}
+
+void IntakeHandler::Prepare(const std::vector<klinik::InboundEvent>& events) {
+  prepared_.clear();
+  std::set<PatientKey> distinct;
+  std::vector<PatientKey> keys;
+  for (const klinik::InboundEvent& e : events) {
+    klinik::v1::ScreeningIntake intake;
+    if (!intake.ParseFromString(e.message.value) || !intake.has_submit_screening()) continue;
+    // A submission refused anyway is not looked up (as in Decide).
+    if (!Problems(intake.submit_screening()).empty()) continue;
+    auto key = KeyOf(intake.submit_screening());
+    if (key && distinct.insert(*key).second) keys.push_back(*key);
+  }
+  if (keys.empty()) return;
+  std::vector<LookupResult> found = lookup_.LookupMany(keys);
+  for (size_t i = 0; i < keys.size() && i < found.size(); ++i) {
+    if (found[i].status != LookupStatus::kUnavailable) prepared_.emplace(keys[i], found[i]);
+  }
+}
+
+LookupResult IntakeHandler::Lookup(const klinik::v1::SubmitScreening& s) const {
+  if (auto key = KeyOf(s)) {
+    if (auto it = prepared_.find(*key); it != prepared_.end()) return it->second;
+  }
+  return s.patient_id().empty() ? lookup_.ByNik(s.nik()) : lookup_.ByPatientId(s.patient_id());
+}
+
+SubmissionOutcome IntakeHandler::Decide(const klinik::v1::SubmitScreening& s,
+                                        klinik::Transaction& tx) const {
+  std::vector<RejectionReason> reasons = Problems(s);
   if (!reasons.empty()) return Rejected{s.patient_id(), std::move(reasons)};
 
   // Idempotency beyond the inbox: an app that re-sends a request under a new ce_id gets no
@@ -105,8 +148,7 @@ SubmissionOutcome IntakeHandler::Decide(const klinik::v1::SubmitScreening& s,
     return AlreadyRecorded{*existing};
   }
 
-  LookupResult found =
-      s.patient_id().empty() ? lookup_.ByNik(s.nik()) : lookup_.ByPatientId(s.patient_id());
+  LookupResult found = Lookup(s);
   switch (found.status) {
     case LookupStatus::kFound:
       return Complete(s, found.patient, tx);

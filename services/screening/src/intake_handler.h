@@ -11,6 +11,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <variant>
@@ -59,6 +60,9 @@ class IntakeHandler final : public klinik::EventHandler {
 
   klinik::HandleResult Handle(const klinik::InboundEvent& event,
                               klinik::OutboxWriter& out) override;
+  // Looks up every patient the events name at once (LookupMany) before the transaction;
+  // Decide uses those answers, and asks itself for anyone not found in them.
+  void Prepare(const std::vector<klinik::InboundEvent>& events) override;
 
   // The decision for one submission; reads (never writes) through `tx`.
   [[nodiscard]] SubmissionOutcome Decide(const klinik::v1::SubmitScreening& submission,
@@ -72,8 +76,15 @@ class IntakeHandler final : public klinik::EventHandler {
                                            const PatientInfo& patient,
                                            klinik::Transaction& tx) const;
 
+  // Request checks and plausibility: every reason to refuse the submission.
+  [[nodiscard]] std::vector<RejectionReason> Problems(const klinik::v1::SubmitScreening& s) const;
+  // The prepared answer for this submission's patient, or a lookup now.
+  [[nodiscard]] LookupResult Lookup(const klinik::v1::SubmitScreening& s) const;
+
   ScreeningClassifier classifier_;
   PatientLookup& lookup_;
+  // Answers fetched by the last Prepare (never "unavailable": that one is asked again).
+  std::map<PatientKey, LookupResult> prepared_;
   std::chrono::minutes utc_offset_;
   ScreeningMetrics* metrics_;
   std::function<klinik::TimePoint()> clock_;

@@ -5,6 +5,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "klinik/time_util.h"
 #include "klinik/v1/common.pb.h"
@@ -30,11 +31,26 @@ struct [[nodiscard]] LookupResult {
   std::string detail;   // why, for logs; never personal data
 };
 
+// Whom a submission names: its patient_id, or else its NIK.
+struct PatientKey {
+  bool by_nik = false;
+  std::string value;
+  auto operator<=>(const PatientKey&) const = default;
+};
+
 class PatientLookup {
  public:
   virtual ~PatientLookup() = default;
   virtual LookupResult ByPatientId(std::string_view patient_id) = 0;
   virtual LookupResult ByNik(std::string_view nik) = 0;
+  // Several at once, results in the order of `keys`; the gRPC lookup sends them concurrently.
+  virtual std::vector<LookupResult> LookupMany(const std::vector<PatientKey>& keys) {
+    std::vector<LookupResult> out;
+    out.reserve(keys.size());
+    for (const PatientKey& k : keys)
+      out.push_back(k.by_nik ? ByNik(k.value) : ByPatientId(k.value));
+    return out;
+  }
 };
 
 }  // namespace screening

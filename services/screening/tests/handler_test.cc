@@ -187,6 +187,74 @@ TEST_F(HandlerTest, UnknownPatientIsRejectedAndNothingStored) {
   EXPECT_THAT(registry_.Render(), HasSubstr("klinik_screenings_total{outcome=\"rejected\"} 1"));
 }
 
+// The consume loop prepares a batch first: every patient it names is looked up in one
+// LookupMany (concurrent over gRPC), and handling the batch asks registration nothing more;
+// an answer "unavailable" is not kept, so handling asks again.
+TEST_F(HandlerTest, PrepareLooksUpTheBatchOnceAndHandleUsesItsAnswers) {
+  IntakeHandler handler(ScreeningClassifier(ScreeningRules{}), lookup_, std::chrono::hours(7),
+                        &metrics_, [] { return kNow; });
+  SubmitScreening by_nik = Submission("");
+  by_nik.set_nik(kAdultNik);
+  SubmitScreening implausible = Submission("33333333-3333-4333-8333-333333333333");
+  implausible.mutable_measurements()->set_systolic_mmhg(900);
+  std::vector<SubmitScreening> batch = {Submission(kAdult), Submission(kChild), Submission(kAdult),
+                                        by_nik, implausible};
+  std::vector<klinik::ConsumedMessage> messages;
+  std::vector<klinik::CloudEvent> events;
+  for (const SubmitScreening& s : batch) {
+    ScreeningIntake intake;
+    *intake.mutable_submit_screening() = s;
+    klinik::ConsumedMessage m;
+    m.topic = std::string(klinik::topics::kIntakeScreening);
+    m.value = intake.SerializeAsString();
+    messages.push_back(m);
+    events.push_back(klinik::NewCloudEvent("id.klinik.intake.submit_screening.v1", "/test", "s"));
+  }
+  std::vector<klinik::InboundEvent> inbound;
+  for (size_t i = 0; i < batch.size(); ++i) inbound.push_back({messages[i], events[i]});
+  auto handle_all = [&] {
+    std::vector<klinik::HandleResult::Kind> kinds;
+    klinik::InOutboxTransaction(*db_, "/klinik/screening", [&](klinik::OutboxWriter& out) {
+      for (const auto& e : inbound) kinds.push_back(handler.Handle(e, out).kind());
+    });
+    return kinds;
+  };
+
+  lookup_.SetUnavailable(true);
+  handler.Prepare(inbound);
+  EXPECT_EQ(lookup_.batches(), 1);
+  lookup_.SetUnavailable(false);
+  int before = lookup_.calls();
+  handler.Prepare(inbound);
+  EXPECT_EQ(lookup_.batches(), 2);
+  EXPECT_EQ(lookup_.calls() - before, 3)
+      << "three distinct patients (kAdult, kChild, the NIK); the implausible one is refused anyway";
+  before = lookup_.calls();
+  auto kinds = handle_all();
+  EXPECT_EQ(lookup_.calls(), before) << "Handle asked registration again";
+  EXPECT_THAT(
+      kinds, ElementsAre(klinik::HandleResult::Kind::kApplied, klinik::HandleResult::Kind::kApplied,
+                         klinik::HandleResult::Kind::kApplied, klinik::HandleResult::Kind::kApplied,
+                         klinik::HandleResult::Kind::kRejected));
+  EXPECT_EQ(StoredCount(), 4);
+
+  // Prepared while registration was down: nothing kept, so Handle asks itself.
+  lookup_.SetUnavailable(true);
+  handler.Prepare(inbound);
+  lookup_.SetUnavailable(false);
+  ScreeningIntake again;
+  *again.mutable_submit_screening() = Submission(kChild);
+  messages[1].value = again.SerializeAsString();
+  before = lookup_.calls();
+  klinik::HandleResult::Kind kind{};
+  klinik::InOutboxTransaction(*db_, "/klinik/screening", [&](klinik::OutboxWriter& out) {
+    kind = handler.Handle(inbound[1], out).kind();
+  });
+  EXPECT_EQ(kind, klinik::HandleResult::Kind::kApplied);
+  EXPECT_EQ(lookup_.calls() - before, 1);
+  EXPECT_EQ(StoredCount(), 5);
+}
+
 TEST_F(HandlerTest, RegistrationDownMeansRetryWithNothingWritten) {
   lookup_.SetUnavailable(true);
   klinik::HandleResult r = Handle(Submission(kAdult));

@@ -21,9 +21,14 @@ class InMemoryLookup final : public PatientLookup {
   void SetUnavailable(bool unavailable) { unavailable_ = unavailable; }
   void SetBadRecord(bool bad) { bad_record_ = bad; }
   [[nodiscard]] int calls() const { return calls_; }
+  [[nodiscard]] int batches() const { return batches_; }
 
   LookupResult ByPatientId(std::string_view id) override { return Find(by_id_, std::string(id)); }
   LookupResult ByNik(std::string_view nik) override { return Find(by_nik_, std::string(nik)); }
+  std::vector<LookupResult> LookupMany(const std::vector<PatientKey>& keys) override {
+    ++batches_;
+    return PatientLookup::LookupMany(keys);
+  }
 
  private:
   LookupResult Find(const std::map<std::string, PatientInfo>& map, const std::string& key) {
@@ -42,6 +47,7 @@ class InMemoryLookup final : public PatientLookup {
   std::atomic<bool> unavailable_{false};
   std::atomic<bool> bad_record_{false};
   std::atomic<int> calls_{0};
+  std::atomic<int> batches_{0};
 };
 
 }  // namespace screening

@@ -55,7 +55,9 @@ HttpServer::HttpServer(const std::string& listen, int threads, Sandbox& sandbox)
     : sandbox_(sandbox) {
   std::call_once(g_civetweb_init, [] { mg_init_library(0); });
   std::string thread_count = std::to_string(threads);
-  // Keep-alive: the sync client reuses connections, as it would with the real gateway.
+  // Keep-alive: the sync client reuses connections, as it would with the real gateway. No
+  // Nagle: an answer is written as headers then body, and the second write would otherwise
+  // wait for the client's delayed ACK (40 ms per request on a reused connection).
   const char* options[] = {"listening_ports",
                            listen.c_str(),
                            "num_threads",
@@ -64,6 +66,8 @@ HttpServer::HttpServer(const std::string& listen, int threads, Sandbox& sandbox)
                            "yes",
                            "keep_alive_timeout_ms",
                            "5000",
+                           "tcp_nodelay",
+                           "1",
                            nullptr};
   mg_callbacks callbacks{};
   context_ = mg_start(&callbacks, nullptr, options);

@@ -70,6 +70,12 @@ class EventHandler {
   // Runs inside the event's transaction; write state through `outbox.tx()` and facts through
   // `outbox`. Must not talk to Kafka. May throw StorageError (treated as transient).
   virtual HandleResult Handle(const InboundEvent& event, OutboxWriter& outbox) = 0;
+  // Runs just before the transaction of a batch (or of one message redone on its own), outside
+  // it, on the same thread: fetch what the following Handle calls will need from other
+  // services all at once, so a transaction never waits on the network once per event. Handle
+  // must still work (by asking itself) for anything not fetched. Exceptions are logged and
+  // ignored. Default: nothing.
+  virtual void Prepare(const std::vector<InboundEvent>& events) { (void)events; }
 };
 
 struct ProcessorOptions {
@@ -117,6 +123,8 @@ class EventProcessor : public RebalanceListener {
   };
   std::vector<const ConsumedMessage*> Admit(const std::vector<ConsumedMessage>& batch);
   Prepared Prepare(const ConsumedMessage& m);
+  // The handler's Prepare for these events (those with a CloudEvent).
+  void PrepareHandler(const std::vector<const Prepared*>& events);
   // Inbox check, handler, inbox record inside `tx`; throws RetrySignal for a retry.
   Outcome Apply(Transaction& tx, const Prepared& p, std::vector<std::function<void()>>& after);
   // The handler (or the dead letter) for one event, without the inbox; outbox rows go to
