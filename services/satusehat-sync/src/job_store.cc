@@ -59,9 +59,11 @@ constexpr std::string_view kDepsSynced =
     "d.dep_local_reference AND p.status = 'synced'))";
 
 // A pending job without next_attempt_at waits for its dependencies; it becomes due when the
-// last of them is synced. `and_where` narrows the jobs down; $1 is the time they are due.
+// last of them is synced, due as of its creation ($1 is now): claims take the oldest first, so
+// a backlog finishes the screenings it has started before starting newer ones.
 std::string ReleaseStatement(std::string_view and_where = {}) {
-  return "UPDATE sync_jobs SET next_attempt_at = $1 WHERE status = 'pending' AND "
+  return "UPDATE sync_jobs SET next_attempt_at = CASE WHEN created_at < $1 THEN created_at ELSE "
+         "$1 END WHERE status = 'pending' AND "
          "next_attempt_at IS NULL AND " +
          std::string(kDepsSynced) + std::string(and_where);
 }

@@ -125,6 +125,25 @@ TEST_P(JobStoreTest, ADependentIsDueOnlyOnceEveryDependencyIsSynced) {
   EXPECT_THAT(ClaimRefs(), ElementsAre("encounter_finish:scr-1"));
 }
 
+// Under a backlog a screening that has started finishes before newer ones start: a released
+// job is due as of its creation, ahead of jobs planned after it.
+TEST_P(JobStoreTest, AReleasedJobGoesAheadOfJobsPlannedAfterIt) {
+  const klinik::TimePoint t0 = Now() - 1h;
+  auto add_at = [&](klinik::TimePoint at, const std::string& source,
+                    const std::vector<PlannedJob>& jobs) {
+    db_->InTransaction([&](klinik::Transaction& tx) {
+      JobStore::AddJobs(tx, source, "id.klinik.test.v1", "patient-1", "payload", jobs, at);
+    });
+  };
+  add_at(t0, "scr-a", {Job(kind::kEncounter, "a"),
+                       Job(kind::kObservation, "a-x", {Key(kind::kEncounter, "a")})});
+  std::vector<JobRecord> claimed;
+  ASSERT_THAT(ClaimRefs(&claimed), ElementsAre("encounter:a"));
+  add_at(t0 + 1s, "scr-b", {Job(kind::kEncounter, "b")});
+  db_->InTransaction([&](klinik::Transaction& tx) { MarkSynced(tx, claimed[0]); });
+  EXPECT_THAT(ClaimRefs(), ElementsAre("observation:a-x", "encounter:b"));
+}
+
 TEST_P(JobStoreTest, AJobPlannedAfterItsDependencyWasSyncedIsDueAtOnce) {
   Add("scr-fact", {Job(kind::kEncounter, "scr-1")});
   std::vector<JobRecord> claimed;
