@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <deque>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -679,9 +680,29 @@ class Pass {
 
     std::mt19937_64 rng(17);
     size_t next_patient = 0;
+    // A rate of 0 searches for the highest sustainable one: the estimate first, then half of
+    // the last rate that was not sustained (at most 4 tries), each after the pipeline drained.
+    struct Step {
+      double rate;
+      double seconds;
+      bool search;
+      int attempt;
+    };
+    std::deque<Step> steps;
     for (size_t r = 0; r < o_.e2e_rates.size(); ++r) {
-      double rate = o_.e2e_rates[r] > 0 ? o_.e2e_rates[r] : EstimatedMaxRate();
       double seconds = r < o_.e2e_seconds.size() ? o_.e2e_seconds[r] : 30;
+      bool search = o_.e2e_rates[r] <= 0;
+      steps.push_back({search ? EstimatedMaxRate() : o_.e2e_rates[r], seconds, search, 1});
+    }
+    while (!steps.empty()) {
+      Step step = steps.front();
+      steps.pop_front();
+      double rate = step.rate;
+      double seconds = step.seconds;
+      if (step.attempt > 1) {
+        Say("end to end: waiting for the pipeline to drain before the next try");
+        kt::WaitUntil([&] { return pending(sync) == 0; }, 120s);
+      }
       Say("end to end: " + std::to_string(static_cast<int>(rate)) + " screenings/s for " +
           std::to_string(static_cast<int>(seconds)) + " s");
       auto backlog = [&] {
@@ -767,7 +788,8 @@ class Pass {
         }
       }
       json run = {{"rate_requested", rate},
-                  {"estimated_max", o_.e2e_rates[r] <= 0},
+                  {"estimated_max", step.search && step.attempt == 1},
+                  {"search_attempt", step.search ? step.attempt : 0},
                   {"seconds", seconds},
                   {"sent", sent.delivered},
                   {"rate_achieved", sent.delivered / send_seconds},
@@ -797,6 +819,10 @@ class Pass {
                           : std::to_string(static_cast<int64_t>(
                                 run["to_final_resource_synced"]["p99_ms"].get<double>()))) +
           " ms, " + std::to_string(synced.size()) + "/" + std::to_string(ids.size()) + " synced");
+      if (step.search && !run["sustained"].get<bool>() && step.attempt < 4 && rate > 5) {
+        steps.push_front(
+            {std::max(5.0, std::floor(rate / 2 / 5) * 5), seconds, true, step.attempt + 1});
+      }
       out.push_back(run);
     }
     stop = true;

@@ -197,8 +197,11 @@ std::string Markdown(const json& r) {
       const json& ref = run["to_referral_created"];
       const json& fin = run["to_final_resource_synced"];
       md << "| " << Num(run["rate_requested"])
-         << (run.value("estimated_max", false) ? " (est. max)" : "") << " | "
-         << Num(run["rate_achieved"]) << " | " << Num(run["sent"]) << " | "
+         << (run.value("estimated_max", false) ? " (est. max)"
+             : run.value("search_attempt", 0) > 1
+                 ? " (search, try " + std::to_string(run.value("search_attempt", 0)) + ")"
+                 : "")
+         << " | " << Num(run["rate_achieved"]) << " | " << Num(run["sent"]) << " | "
          << four(run["to_screening_completed"]) << " | " << Num(ref["p50_ms"]) << " / "
          << Num(ref["p99_ms"]) << " (" << Num(ref["count"]) << ") | " << four(fin) << " | "
          << Num(fin["count"]) << "/" << Num(fin["of"]) << " | " << Num(run["outstanding_mid"])

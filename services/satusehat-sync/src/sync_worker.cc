@@ -2,6 +2,8 @@
 
 #include <google/protobuf/util/time_util.h>
 
+#include <map>
+
 #include "fhir_mapping.h"
 #include "klinik/log.h"
 #include "klinik/metrics.h"
@@ -52,17 +54,37 @@ std::optional<T> Decode(const SourceFact& source) {
   return t;
 }
 
-// Sends one job. Reads what it needs from the database in short transactions; never holds a
-// transaction across an HTTP call.
+}  // namespace
+
+// What the jobs of one claim read again and again — the jobs of one screening share its source
+// fact, patient, IHS numbers and Encounter id — read once per claim. Cleared at every claim, so
+// nothing in it is older than the claim; only what cannot change is kept (a source fact, a
+// synced job's id, an IHS number) plus the patient's NIK.
+struct ClaimCache {
+  std::map<std::string, SourceFact> sources;
+  std::map<std::string, std::optional<std::string>> niks;
+  std::map<std::pair<std::string, std::string>, std::string> ihs;     // (who, nik)
+  std::map<std::pair<std::string, std::string>, std::string> synced;  // (kind, reference)
+  void Clear() {
+    sources.clear();
+    niks.clear();
+    ihs.clear();
+    synced.clear();
+  }
+};
+
+namespace {
+
+// Sends one job. Reads what it needs from the database in short transactions (or the claim's
+// cache); never holds a transaction across an HTTP call.
 class JobPush {
  public:
   JobPush(klinik::Database& db, const SyncSettings& s, SatuSehatClient& client,
-          const JobRecord& job)
-      : db_(db), s_(s), client_(client), job_(job) {}
+          const JobRecord& job, ClaimCache& cache)
+      : db_(db), s_(s), client_(client), job_(job), cache_(cache) {}
 
   PushOutcome Run() {
-    auto source = db_.Read(
-        [&](klinik::Transaction& tx) { return JobStore::Source(tx, job_.source_event_id); });
+    auto source = Source(job_.source_event_id);
     if (!source)
       return Outcome(Kind::kPermanent, "SOURCE_MISSING", "the source fact is not stored");
     const std::string& k = job_.kind;
@@ -78,8 +100,15 @@ class JobPush {
  private:
   // Patient IHS from the cache or a search by NIK; sets `stop_` when the job cannot go on.
   std::optional<std::string> PatientIhs() {
-    auto nik = db_.Read(
-        [&](klinik::Transaction& tx) { return JobStore::PatientNik(tx, job_.patient_id); });
+    auto nik_it = cache_.niks.find(job_.patient_id);
+    if (nik_it == cache_.niks.end()) {
+      nik_it = cache_.niks
+                   .emplace(job_.patient_id, db_.Read([&](klinik::Transaction& tx) {
+                     return JobStore::PatientNik(tx, job_.patient_id);
+                   }))
+                   .first;
+    }
+    const std::optional<std::string>& nik = nik_it->second;
     if (!nik) {
       stop_ = Outcome(Kind::kWaiting, "PATIENT_UNKNOWN",
                       "no PatientRegistered fact seen for this patient yet");
@@ -104,9 +133,14 @@ class JobPush {
 
   std::optional<std::string> Ihs(std::string_view who, const std::string& type,
                                  const std::string& nik, const char* not_found_reason) {
+    const std::pair<std::string, std::string> key{std::string(who), nik};
+    if (auto it = cache_.ihs.find(key); it != cache_.ihs.end()) return it->second;
     auto cached =
         db_.Read([&](klinik::Transaction& tx) { return JobStore::CachedIhs(tx, who, nik); });
-    if (cached) return cached;
+    if (cached) {
+      cache_.ihs[key] = *cached;
+      return cached;
+    }
     HttpResponse r = client_.Get(
         type + "?identifier=" + SatuSehatClient::Escape(std::string(fhir::kNikSystem) + "|" + nik));
     answered_ = answered_ || !r.transport_failed;
@@ -127,11 +161,25 @@ class JobPush {
     db_.InTransaction([&](klinik::Transaction& tx) {
       JobStore::CacheIhs(tx, who, nik, *id, klinik::Clock::now());
     });
+    cache_.ihs[key] = *id;
     return id;
   }
 
   std::optional<std::string> Synced(std::string_view k, const std::string& ref) {
-    return db_.Read([&](klinik::Transaction& tx) { return JobStore::SyncedId(tx, k, ref); });
+    const std::pair<std::string, std::string> key{std::string(k), ref};
+    if (auto it = cache_.synced.find(key); it != cache_.synced.end()) return it->second;
+    auto id = db_.Read([&](klinik::Transaction& tx) { return JobStore::SyncedId(tx, k, ref); });
+    if (id) cache_.synced[key] = *id;
+    return id;
+  }
+
+  std::optional<SourceFact> Source(const std::string& source_event_id) {
+    if (auto it = cache_.sources.find(source_event_id); it != cache_.sources.end())
+      return it->second;
+    auto source =
+        db_.Read([&](klinik::Transaction& tx) { return JobStore::Source(tx, source_event_id); });
+    if (source) cache_.sources[source_event_id] = *source;
+    return source;
   }
 
   PushOutcome Stopped() {
@@ -370,6 +418,7 @@ class JobPush {
   const SyncSettings& s_;
   SatuSehatClient& client_;
   const JobRecord& job_;
+  ClaimCache& cache_;
   std::optional<PushOutcome> stop_;
   bool answered_ = false;
 };
@@ -405,9 +454,12 @@ SyncWorker::SyncWorker(klinik::Database& db, const SyncSettings& settings, Token
       fact_source_(std::move(fact_source)),
       wake_outbox_(std::move(wake_outbox)),
       wake_workers_(std::move(wake_workers)),
+      cache_(std::make_unique<ClaimCache>()),
       retry_(settings.backoff_initial, settings.backoff_max),
       breaker_(settings.circuit_failures, settings.circuit_open),
       rng_(std::random_device{}()) {}
+
+SyncWorker::~SyncWorker() = default;
 
 bool SyncWorker::RunOnce(const std::atomic<bool>& stop) {
   bool did_work = false;
@@ -420,6 +472,7 @@ bool SyncWorker::RunOnce(const std::atomic<bool>& stop) {
       if (next == claimed.size()) {
         claimed = JobStore::ClaimDue(db_, klinik::Clock::now(), settings_.lease);
         next = 0;
+        cache_->Clear();
         if (claimed.empty()) {
           breaker_.ReleaseProbe();
           break;
@@ -447,7 +500,7 @@ void SyncWorker::Send(const JobRecord& job) {
   auto started = std::chrono::steady_clock::now();
   PushOutcome outcome;
   try {
-    outcome = JobPush(db_, settings_, client_, job).Run();
+    outcome = JobPush(db_, settings_, client_, job, *cache_).Run();
   } catch (const klinik::StorageError&) {
     throw;
   } catch (const std::exception& e) {

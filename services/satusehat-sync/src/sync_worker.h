@@ -44,6 +44,8 @@ struct PushOutcome {
   bool server_answered = false;
 };
 
+struct ClaimCache;
+
 struct WorkerMetrics {
   prometheus::Family<prometheus::Gauge>* jobs = nullptr;  // klinik_sync_jobs{status}
   prometheus::Histogram* push_seconds = nullptr;          // klinik_satusehat_push_seconds
@@ -62,6 +64,7 @@ class SyncWorker {
   // Sends due jobs until none is due, the circuit is open, SatuSehat asked us to wait, or
   // `stop` is set. Returns true when any job changed.
   bool RunOnce(const std::atomic<bool>& stop);
+  ~SyncWorker();
 
  private:
   // Sends one claimed job and records the outcome.
@@ -75,6 +78,7 @@ class SyncWorker {
   std::string fact_source_;
   std::function<void()> wake_outbox_;
   std::function<void()> wake_workers_;
+  std::unique_ptr<ClaimCache> cache_;  // reads shared by the jobs of the current claim
   RetryPolicy retry_;
   CircuitBreaker breaker_;
   SteadyTime paused_until_{};
