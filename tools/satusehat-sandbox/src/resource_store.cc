@@ -44,8 +44,12 @@ std::optional<Person> ParsePerson(const json& entry, std::string* error) {
 }
 
 void ResourceStore::Seed(const Person& person) {
-  auto& index = person.kind == PersonKind::kPatient ? patients_by_nik_ : practitioners_by_nik_;
+  bool patient = person.kind == PersonKind::kPatient;
+  auto& index = patient ? patients_by_nik_ : practitioners_by_nik_;
+  auto& by_ihs = patient ? patient_nik_by_ihs_ : practitioner_nik_by_ihs_;
+  if (auto it = index.find(person.nik); it != index.end()) by_ihs.erase(it->second.ihs);
   index[person.nik] = person;
+  by_ihs[person.ihs] = person.nik;
 }
 
 std::optional<Person> ResourceStore::FindByNik(PersonKind kind, std::string_view nik) const {
@@ -56,11 +60,11 @@ std::optional<Person> ResourceStore::FindByNik(PersonKind kind, std::string_view
 }
 
 std::optional<Person> ResourceStore::FindByIhs(PersonKind kind, std::string_view ihs) const {
-  const auto& index = kind == PersonKind::kPatient ? patients_by_nik_ : practitioners_by_nik_;
-  for (const auto& [nik, person] : index) {
-    if (person.ihs == ihs) return person;
-  }
-  return std::nullopt;
+  bool patient = kind == PersonKind::kPatient;
+  const auto& by_ihs = patient ? patient_nik_by_ihs_ : practitioner_nik_by_ihs_;
+  auto it = by_ihs.find(std::string(ihs));
+  if (it == by_ihs.end()) return std::nullopt;
+  return FindByNik(kind, it->second);
 }
 
 json ResourceStore::PersonResource(const Person& person) {
@@ -106,7 +110,9 @@ json ResourceStore::CreateWithId(std::string_view type, const std::string& id, j
   Stamp(resource, type, id, 1, now);
   Key key{std::string(type), id};
   resources_[key] = resource;
-  order_.push_back(std::move(key));
+  position_[key] = order_.size();
+  order_.push_back(key);
+  IndexIdentifiers(key, resource);
   return resource;
 }
 
@@ -116,6 +122,7 @@ std::optional<json> ResourceStore::Update(std::string_view type, const std::stri
   if (it == resources_.end()) return std::nullopt;
   Stamp(resource, type, id, VersionOf(it->second) + 1, now);
   it->second = resource;
+  IndexIdentifiers(it->first, resource);
   return resource;
 }
 
@@ -139,12 +146,24 @@ bool HasIdentifier(const json& resource, std::string_view system, std::string_vi
   return false;
 }
 
+void ResourceStore::IndexIdentifiers(const Key& key, const json& resource) {
+  auto ids = resource.find("identifier");
+  if (ids == resource.end() || !ids->is_array()) return;
+  size_t pos = position_.at(key);
+  for (const json& id : *ids) {
+    if (!id.is_object() || !id.contains("value") || !id["value"].is_string()) continue;
+    by_identifier_value_[{key.type, id["value"].get<std::string>()}].insert(pos);
+  }
+}
+
 std::vector<json> ResourceStore::SearchByIdentifier(std::string_view type, std::string_view system,
                                                     std::string_view value, bool any_system) const {
   std::vector<json> found;
-  for (const Key& key : order_) {
-    if (key.type != type) continue;
-    const json& resource = resources_.at(key);
+  auto candidates = by_identifier_value_.find({std::string(type), std::string(value)});
+  if (candidates == by_identifier_value_.end()) return found;
+  // Positions ascend: creation order. A resource updated since may no longer hold the value.
+  for (size_t pos : candidates->second) {
+    const json& resource = resources_.at(order_[pos]);
     if (HasIdentifier(resource, system, value, any_system)) found.push_back(resource);
   }
   return found;
@@ -153,8 +172,10 @@ std::vector<json> ResourceStore::SearchByIdentifier(std::string_view type, std::
 std::optional<std::string> ResourceStore::FindByIdentifier(std::string_view type,
                                                            std::string_view system,
                                                            std::string_view value) const {
-  for (const Key& key : order_) {
-    if (key.type == type && HasIdentifier(resources_.at(key), system, value, false)) return key.id;
+  auto candidates = by_identifier_value_.find({std::string(type), std::string(value)});
+  if (candidates == by_identifier_value_.end()) return std::nullopt;
+  for (size_t pos : candidates->second) {
+    if (HasIdentifier(resources_.at(order_[pos]), system, value, false)) return order_[pos].id;
   }
   return std::nullopt;
 }
@@ -176,6 +197,8 @@ std::map<std::string, size_t> ResourceStore::CountsByType() const {
 void ResourceStore::ClearResources() {
   resources_.clear();
   order_.clear();
+  position_.clear();
+  by_identifier_value_.clear();
 }
 
 bool ResourceStore::PatientKnown(std::string_view ihs) const {

@@ -7,6 +7,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -80,10 +81,19 @@ class ResourceStore final : public ReferenceResolver {
     auto operator<=>(const Key&) const = default;
   };
 
+  // Records `resource`'s identifier values as candidates of the identifier searches.
+  void IndexIdentifiers(const Key& key, const nlohmann::json& resource);
+
   std::map<std::string, Person> patients_by_nik_;
   std::map<std::string, Person> practitioners_by_nik_;
+  std::map<std::string, std::string> patient_nik_by_ihs_;
+  std::map<std::string, std::string> practitioner_nik_by_ihs_;
   std::map<Key, nlohmann::json> resources_;
-  std::vector<Key> order_;  // creation order, for listings
+  std::vector<Key> order_;          // creation order, for listings
+  std::map<Key, size_t> position_;  // index in order_
+  // (type, identifier value) → positions of the resources that hold (or held) it: the
+  // candidates an identifier search checks, instead of every stored resource.
+  std::map<std::pair<std::string, std::string>, std::set<size_t>> by_identifier_value_;
 };
 
 }  // namespace klinik::sandbox

@@ -340,3 +340,42 @@ TEST(SandboxSeed, RefusesMalformedPeopleWithoutEchoingTheNik) {
 
 }  // namespace
 }  // namespace klinik::sandbox
+
+namespace klinik::sandbox {
+namespace {
+
+// The store's indexes give the answers a full scan would: by IHS number after a re-seed, and by
+// identifier in creation order, without a resource whose update dropped the identifier.
+TEST(ResourceStoreIndexes, AnswerLikeAFullScan) {
+  ResourceStore store;
+  store.Seed({PersonKind::kPatient, "3201010101900001", "P100"});
+  store.Seed({PersonKind::kPatient, "3201010101900001", "P200"});  // corrected IHS number
+  EXPECT_FALSE(store.FindByIhs(PersonKind::kPatient, "P100").has_value());
+  ASSERT_TRUE(store.FindByIhs(PersonKind::kPatient, "P200").has_value());
+  EXPECT_EQ(store.FindByIhs(PersonKind::kPatient, "P200")->nik, "3201010101900001");
+  EXPECT_FALSE(store.FindByIhs(PersonKind::kPractitioner, "P200").has_value());
+
+  auto with_id = [](const std::string& system, const std::string& value) {
+    return json{{"identifier", json::array({{{"system", system}, {"value", value}}})}};
+  };
+  auto now = Clock::now();
+  std::string a = store.Create("Encounter", with_id("sys-a", "v1"), now)["id"];
+  std::string b = store.Create("Encounter", with_id("sys-b", "v1"), now)["id"];
+  std::string c = store.Create("Encounter", with_id("sys-a", "v1"), now)["id"];
+  store.Create("Observation", with_id("sys-a", "v1"), now);
+  EXPECT_EQ(store.FindByIdentifier("Encounter", "sys-a", "v1"), a);
+  std::vector<std::string> ids;
+  for (const json& r : store.SearchByIdentifier("Encounter", "", "v1", true))
+    ids.push_back(r["id"]);
+  EXPECT_EQ(ids, (std::vector<std::string>{a, b, c}));
+
+  ASSERT_TRUE(store.Update("Encounter", a, with_id("sys-a", "v2"), now).has_value());
+  EXPECT_EQ(store.FindByIdentifier("Encounter", "sys-a", "v1"), c);
+  EXPECT_EQ(store.FindByIdentifier("Encounter", "sys-a", "v2"), a);
+  EXPECT_EQ(store.SearchByIdentifier("Encounter", "sys-a", "v1", false).size(), 1u);
+  store.ClearResources();
+  EXPECT_FALSE(store.FindByIdentifier("Encounter", "sys-a", "v2").has_value());
+}
+
+}  // namespace
+}  // namespace klinik::sandbox
