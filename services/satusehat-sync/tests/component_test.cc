@@ -295,7 +295,7 @@ TEST_P(SyncFixture, ScreeningBecomesExactlyOneEncounterWithItsObservationsAndCon
   std::string screening = Screen(p, "I10", &ce_id);
 
   ASSERT_TRUE(WaitUntil([&] { return static_cast<bool>(ScreeningSyncedOnce(screening)); }, 60s))
-      << ScreeningSyncedOnce(screening) << service->Output();
+      << ScreeningSyncedOnce(screening).message() << "\n" << service->Output();
 
   // Every job of the fact is synced with the id the sandbox assigned.
   std::vector<klinik::v1::SyncJob> jobs;
@@ -367,7 +367,7 @@ TEST_P(SyncFixture, ThrottlingAndAnOutageHealWithoutDuplicates) {
   for (int i = 0; i < 3; ++i) screenings.push_back(Screen(p));
   for (const auto& s : screenings) {
     ASSERT_TRUE(WaitUntil([&] { return static_cast<bool>(ScreeningSyncedOnce(s)); }, 90s))
-        << ScreeningSyncedOnce(s) << service->Output();
+        << ScreeningSyncedOnce(s).message() << "\n" << service->Output();
   }
   std::string stats;
   ASSERT_EQ(Http("GET", sandbox_url_ + "/_sandbox/stats", "", &stats), 200);
@@ -389,7 +389,7 @@ TEST_P(SyncFixture, TimeoutAfterStoreDoesNotCreateADuplicate) {
   Register(p);
   std::string screening = Screen(p);
   ASSERT_TRUE(WaitUntil([&] { return static_cast<bool>(ScreeningSyncedOnce(screening)); }, 60s))
-      << ScreeningSyncedOnce(screening) << service->Output();
+      << ScreeningSyncedOnce(screening).message() << "\n" << service->Output();
   EXPECT_THAT(service->Output(), HasSubstr("adopted a resource found by identifier"));
 }
 
@@ -415,7 +415,7 @@ TEST_P(SyncFixture, UnknownNikWaitsAndSyncsOnceTheIndexKnowsIt) {
 
   Seed("patient", p.nik, p.ihs);
   ASSERT_TRUE(WaitUntil([&] { return static_cast<bool>(ScreeningSyncedOnce(screening)); }, 60s))
-      << ScreeningSyncedOnce(screening) << service->Output();
+      << ScreeningSyncedOnce(screening).message() << "\n" << service->Output();
   // The sandbox answers before the job's result commits: wait for the records to catch up.
   std::vector<klinik::v1::SyncJob> jobs;
   ASSERT_TRUE(WaitUntil(
@@ -549,7 +549,7 @@ TEST_P(SyncFixture, SigkillMidBacklogLosesAndDoublesNothing) {
   auto second = StartService();
   for (const auto& s : screenings) {
     ASSERT_TRUE(WaitUntil([&] { return static_cast<bool>(ScreeningSyncedOnce(s)); }, 120s))
-        << ScreeningSyncedOnce(s) << second->Output();
+        << ScreeningSyncedOnce(s).message() << "\n" << second->Output();
   }
   EXPECT_EQ(Stored("Encounter", mine).size(), static_cast<size_t>(kScreenings));
   EXPECT_EQ(Stored("Observation", mine).size(), static_cast<size_t>(2 * kScreenings));
