@@ -235,8 +235,7 @@ int OutboxRelay::PublishOnce() {
     int64_t now = ToUnixMillis(Clock::now());
     for (size_t start = 0; start < ids.size(); start += kChunk) {
       Params params{now};
-      for (size_t i = 0; i < kChunk; ++i)
-        params.emplace_back(ids[std::min(start + i, ids.size() - 1)]);
+      AppendPadded(params, ids, start, kChunk);
       tx.Execute(sql, params);
     }
   };

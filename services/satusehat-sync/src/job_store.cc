@@ -3,6 +3,7 @@
 #include <google/protobuf/util/time_util.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 namespace satusehat_sync {
@@ -83,10 +84,8 @@ int64_t ReleaseIds(Transaction& tx, std::vector<std::string> ids, int64_t ms) {
       ReleaseStatement(" AND job_id IN (" + klinik::PlaceholderList(kChunk, 2) + ")");
   int64_t released = 0;
   for (size_t start = 0; start < ids.size(); start += kChunk) {
-    // One prepared statement per kind: a short chunk repeats its last id.
     klinik::Params chunk;
-    for (size_t i = 0; i < kChunk; ++i)
-      chunk.emplace_back(ids[std::min(start + i, ids.size() - 1)]);
+    klinik::AppendPadded(chunk, ids, start, kChunk);
     if (tx.dialect() == klinik::Dialect::kPostgres) tx.Query(lock, chunk);
     chunk.insert(chunk.begin(), ms);
     released += tx.Execute(release, chunk);
@@ -273,22 +272,23 @@ std::vector<JobRecord> JobStore::ClaimDue(klinik::Database& db, klinik::TimePoin
     std::string lock = tx.dialect() == klinik::Dialect::kPostgres ? " FOR UPDATE SKIP LOCKED" : "";
     // Due, or in flight on a lease that ran out, in claim order along sync_jobs_due. Released
     // jobs have their dependencies synced; the check stays for jobs made due otherwise.
-    std::vector<std::pair<std::string, std::string>> due;  // job_id, status before the claim
+    std::vector<std::string> due;         // job ids in claim order
+    std::map<std::string, std::string> was;  // job id → status before the claim
     for (const Row& r :
          tx.Query("SELECT job_id, status FROM sync_jobs "
                   "WHERE status IN ('pending', 'waiting_for_patient', 'in_flight') AND "
                   "next_attempt_at <= $1 AND " +
                       std::string(kDepsSynced) + " ORDER BY next_attempt_at, seq LIMIT $2" + lock,
                   {ms, static_cast<int64_t>(kClaimBatch)})) {
-      due.emplace_back(r.Text(0), r.Text(1));
+      due.push_back(r.Text(0));
+      was[r.Text(0)] = r.Text(1);
     }
     std::vector<JobRecord> claimed;
     if (due.empty()) return claimed;
-    // One statement for all: ids padded with the last one (a single prepared statement).
+    // One statement for all (a single prepared statement).
     static const std::string in_list = "(" + klinik::PlaceholderList(kClaimBatch, 3) + ")";
     klinik::Params ids{lease_until, ms};
-    for (size_t i = 0; i < kClaimBatch; ++i)
-      ids.emplace_back(due[std::min(i, due.size() - 1)].first);
+    klinik::AppendPadded(ids, due, 0, kClaimBatch);
     // An expired in_flight claim may have sent the resource before its replica died.
     tx.Execute(
         "UPDATE sync_jobs SET status = 'in_flight', lease_until = $1, next_attempt_at = $1, "
@@ -300,11 +300,7 @@ std::vector<JobRecord> JobStore::ClaimDue(klinik::Database& db, klinik::TimePoin
     static const std::string select_in =
         "WHERE job_id IN (" + klinik::PlaceholderList(kClaimBatch, 1) + ") ORDER BY seq";
     claimed = Select(tx, select_in, ids);
-    for (JobRecord& j : claimed) {
-      for (const auto& [id, was] : due) {
-        if (id == j.job_id) j.claimed_from = was;
-      }
-    }
+    for (JobRecord& j : claimed) j.claimed_from = was.at(j.job_id);
     return claimed;
   });
 }

@@ -11,6 +11,7 @@
 //   });
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -38,6 +39,13 @@ using Params = std::vector<Value>;
 // (an IN list); PlaceholderRows(2, 2, 1) is "($1, $2), ($3, $4)" (a VALUES list).
 std::string PlaceholderList(size_t n, size_t first);
 std::string PlaceholderRows(size_t rows, size_t columns, size_t first);
+
+// Appends values[start, start + n) to `params`, repeating the last value when fewer are left, so
+// one statement with an IN list of n placeholders (prepared once) serves every chunk.
+template <typename T>
+void AppendPadded(Params& params, const std::vector<T>& values, size_t start, size_t n) {
+  for (size_t i = 0; i < n; ++i) params.emplace_back(values[std::min(start + i, values.size() - 1)]);
+}
 
 // Nullable helpers for building Params.
 template <typename T>
