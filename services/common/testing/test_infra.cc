@@ -127,6 +127,10 @@ std::string FreshPostgresDatabase() {
 
 std::string FreshSqliteDatabase() { return "sqlite://" + TempDir() + "/test.db"; }
 
+std::string FreshDatabase(std::string_view backend) {
+  return backend == "postgres" ? FreshPostgresDatabase() : FreshSqliteDatabase();
+}
+
 std::vector<ConsumedMessage> ReadTopic(const std::string& topic, size_t count,
                                        std::chrono::milliseconds timeout) {
   KafkaSettings s = KafkaTestSettings();

@@ -28,6 +28,9 @@ std::string UniqueName(const std::string& prefix);
 std::string FreshPostgresDatabase();
 // sqlite:// URL of a new file in a fresh temporary folder.
 std::string FreshSqliteDatabase();
+// FreshPostgresDatabase() for "postgres", else FreshSqliteDatabase(): the backend parameter of
+// the suites that run on both.
+std::string FreshDatabase(std::string_view backend);
 // A new temporary folder (removed by the OS's tmp cleaning, not by the test).
 std::string TempDir();
 

@@ -61,8 +61,7 @@ class ScriptedHandler : public EventHandler {
 class ProcessorTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    url_ = GetParam() == "postgres" ? testing::FreshPostgresDatabase()
-                                    : testing::FreshSqliteDatabase();
+    url_ = testing::FreshDatabase(GetParam());
     db_ = Database::Open(url_, 4);
     db_->Migrate("klinik_platform", PlatformMigrations());
     db_->Migrate("test", {{1, "applied",

@@ -48,8 +48,7 @@ class TallyFixture : public ::testing::TestWithParam<std::string> {
     output_ = testing::UniqueName("test.tally.out");
     testing::CreateTopics({input_, output_});
     testing::CreateTopics({std::string(topics::kDeadLetter)});
-    url_ = GetParam() == "postgres" ? testing::FreshPostgresDatabase()
-                                    : testing::FreshSqliteDatabase();
+    url_ = testing::FreshDatabase(GetParam());
     producer_ = std::make_unique<Producer>(testing::KafkaTestSettings());
   }
 

@@ -17,8 +17,7 @@ namespace {
 class StorageTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    url_ = GetParam() == "postgres" ? testing::FreshPostgresDatabase()
-                                    : testing::FreshSqliteDatabase();
+    url_ = testing::FreshDatabase(GetParam());
     db_ = Database::Open(url_, 4);
     db_->Migrate("klinik_platform", PlatformMigrations());
     db_->Migrate("test", {{1, "things",

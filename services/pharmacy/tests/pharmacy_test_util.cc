@@ -17,8 +17,7 @@ PharmacyWorld::PharmacyWorld(const std::string& backend, int partitions) {
   group_ = "pharmacy-" + input_;
   klinik::testing::CreateTopics({input_, output_}, partitions);
   klinik::testing::CreateTopics({std::string(klinik::topics::kDeadLetter)});
-  url_ = backend == "postgres" ? klinik::testing::FreshPostgresDatabase()
-                               : klinik::testing::FreshSqliteDatabase();
+  url_ = klinik::testing::FreshDatabase(backend);
   producer_ = std::make_unique<klinik::Producer>(klinik::testing::KafkaTestSettings());
 }
 

@@ -129,8 +129,7 @@ class ReferralServiceTest : public ::testing::TestWithParam<std::string> {
     klinik::testing::CreateTopics(
         {std::string(klinik::topics::kIntakeReferral), std::string(klinik::topics::kScreenings),
          std::string(klinik::topics::kReferrals), std::string(klinik::topics::kDeadLetter)});
-    url_ = GetParam() == "postgres" ? klinik::testing::FreshPostgresDatabase()
-                                    : klinik::testing::FreshSqliteDatabase();
+    url_ = klinik::testing::FreshDatabase(GetParam());
     group_ = klinik::testing::UniqueName("referral-test");
     map_path_ = klinik::testing::TempDir() + "/clinic_map.json";
     std::ofstream(map_path_) << R"({"clinic-mapped": "pkm-mapped"})";

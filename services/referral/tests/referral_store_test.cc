@@ -35,8 +35,7 @@ struct Fact {
 class ReferralStoreTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    url_ = GetParam() == "postgres" ? klinik::testing::FreshPostgresDatabase()
-                                    : klinik::testing::FreshSqliteDatabase();
+    url_ = klinik::testing::FreshDatabase(GetParam());
     db_ = klinik::Database::Open(url_, 2);
     db_->Migrate("klinik_platform", klinik::PlatformMigrations());
     db_->Migrate("referral", store::Migrations());

@@ -32,9 +32,6 @@ inline klinik::v1::RegisterPatient Registration(const std::string& request_id, i
   return r;
 }
 
-inline std::string FreshDatabase(const std::string& backend) {
-  return backend == "postgres" ? klinik::testing::FreshPostgresDatabase()
-                               : klinik::testing::FreshSqliteDatabase();
-}
+using klinik::testing::FreshDatabase;
 
 }  // namespace registration::testing

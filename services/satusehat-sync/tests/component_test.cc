@@ -109,8 +109,7 @@ class SyncFixture : public ::testing::TestWithParam<std::string> {
     ASSERT_TRUE(sandbox_->WaitForPorts(30s, nullptr, &port)) << sandbox_->Output();
     sandbox_url_ = "http://127.0.0.1:" + std::to_string(port);
     Seed("practitioner", examiner_nik_, examiner_ihs_);
-    url_ = GetParam() == "postgres" ? klinik::testing::FreshPostgresDatabase()
-                                    : klinik::testing::FreshSqliteDatabase();
+    url_ = klinik::testing::FreshDatabase(GetParam());
     group_ = klinik::testing::UniqueName("satusehat-sync-test");
     // Late in a full run the shared fact topics hold every other suite's facts; the service
     // under test reads only what this test publishes.
@@ -295,7 +294,8 @@ TEST_P(SyncFixture, ScreeningBecomesExactlyOneEncounterWithItsObservationsAndCon
   std::string screening = Screen(p, "I10", &ce_id);
 
   ASSERT_TRUE(WaitUntil([&] { return static_cast<bool>(ScreeningSyncedOnce(screening)); }, 60s))
-      << ScreeningSyncedOnce(screening).message() << "\n" << service->Output();
+      << ScreeningSyncedOnce(screening).message() << "\n"
+      << service->Output();
 
   // Every job of the fact is synced with the id the sandbox assigned.
   std::vector<klinik::v1::SyncJob> jobs;
@@ -367,7 +367,8 @@ TEST_P(SyncFixture, ThrottlingAndAnOutageHealWithoutDuplicates) {
   for (int i = 0; i < 3; ++i) screenings.push_back(Screen(p));
   for (const auto& s : screenings) {
     ASSERT_TRUE(WaitUntil([&] { return static_cast<bool>(ScreeningSyncedOnce(s)); }, 90s))
-        << ScreeningSyncedOnce(s).message() << "\n" << service->Output();
+        << ScreeningSyncedOnce(s).message() << "\n"
+        << service->Output();
   }
   std::string stats;
   ASSERT_EQ(Http("GET", sandbox_url_ + "/_sandbox/stats", "", &stats), 200);
@@ -389,7 +390,8 @@ TEST_P(SyncFixture, TimeoutAfterStoreDoesNotCreateADuplicate) {
   Register(p);
   std::string screening = Screen(p);
   ASSERT_TRUE(WaitUntil([&] { return static_cast<bool>(ScreeningSyncedOnce(screening)); }, 60s))
-      << ScreeningSyncedOnce(screening).message() << "\n" << service->Output();
+      << ScreeningSyncedOnce(screening).message() << "\n"
+      << service->Output();
   EXPECT_THAT(service->Output(), HasSubstr("adopted a resource found by identifier"));
 }
 
@@ -415,7 +417,8 @@ TEST_P(SyncFixture, UnknownNikWaitsAndSyncsOnceTheIndexKnowsIt) {
 
   Seed("patient", p.nik, p.ihs);
   ASSERT_TRUE(WaitUntil([&] { return static_cast<bool>(ScreeningSyncedOnce(screening)); }, 60s))
-      << ScreeningSyncedOnce(screening).message() << "\n" << service->Output();
+      << ScreeningSyncedOnce(screening).message() << "\n"
+      << service->Output();
   // The sandbox answers before the job's result commits: wait for the records to catch up.
   std::vector<klinik::v1::SyncJob> jobs;
   ASSERT_TRUE(WaitUntil(
@@ -549,7 +552,8 @@ TEST_P(SyncFixture, SigkillMidBacklogLosesAndDoublesNothing) {
   auto second = StartService();
   for (const auto& s : screenings) {
     ASSERT_TRUE(WaitUntil([&] { return static_cast<bool>(ScreeningSyncedOnce(s)); }, 120s))
-        << ScreeningSyncedOnce(s).message() << "\n" << second->Output();
+        << ScreeningSyncedOnce(s).message() << "\n"
+        << second->Output();
   }
   EXPECT_EQ(Stored("Encounter", mine).size(), static_cast<size_t>(kScreenings));
   EXPECT_EQ(Stored("Observation", mine).size(), static_cast<size_t>(2 * kScreenings));

@@ -30,8 +30,7 @@ JobKey Key(std::string_view k, std::string ref) { return {std::string(k), std::m
 class JobStoreTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    url_ = GetParam() == "postgres" ? klinik::testing::FreshPostgresDatabase()
-                                    : klinik::testing::FreshSqliteDatabase();
+    url_ = klinik::testing::FreshDatabase(GetParam());
     db_ = klinik::Database::Open(url_, 4);
     db_->Migrate("satusehat-sync", Migrations());
   }
@@ -135,8 +134,9 @@ TEST_P(JobStoreTest, AReleasedJobGoesAheadOfJobsPlannedAfterIt) {
       JobStore::AddJobs(tx, source, "id.klinik.test.v1", "patient-1", "payload", jobs, at);
     });
   };
-  add_at(t0, "scr-a", {Job(kind::kEncounter, "a"),
-                       Job(kind::kObservation, "a-x", {Key(kind::kEncounter, "a")})});
+  add_at(
+      t0, "scr-a",
+      {Job(kind::kEncounter, "a"), Job(kind::kObservation, "a-x", {Key(kind::kEncounter, "a")})});
   std::vector<JobRecord> claimed;
   ASSERT_THAT(ClaimRefs(&claimed), ElementsAre("encounter:a"));
   std::vector<PlannedJob> newer;
@@ -248,8 +248,7 @@ TEST_P(JobStoreTest, TwoDependenciesSyncedAtOnceStillReleaseTheirDependent) {
 // A store written before dependency release: its waiting dependents are converted, so they are
 // neither lost nor scanned by every claim.
 TEST_P(JobStoreTest, MigrationTwoConvertsWaitingDependents) {
-  url_ = GetParam() == "postgres" ? klinik::testing::FreshPostgresDatabase()
-                                  : klinik::testing::FreshSqliteDatabase();
+  url_ = klinik::testing::FreshDatabase(GetParam());
   db_ = klinik::Database::Open(url_, 2);
   db_->Migrate("satusehat-sync", {Migrations().at(0)});
   db_->InTransaction([&](klinik::Transaction& tx) {

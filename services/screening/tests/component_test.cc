@@ -115,8 +115,7 @@ class ScreeningComponent : public ::testing::TestWithParam<std::string> {
   }
 
   std::unique_ptr<kt::ChildProcess> StartScreening() {
-    std::string db =
-        GetParam() == "postgres" ? kt::FreshPostgresDatabase() : kt::FreshSqliteDatabase();
+    std::string db = kt::FreshDatabase(GetParam());
     auto p = std::make_unique<kt::ChildProcess>(
         kt::BinaryPath("services/screening/screening"), std::vector<std::string>{},
         std::map<std::string, std::string>{
