@@ -87,10 +87,10 @@ klinik::HandleResult IntakeHandler::Handle(const klinik::InboundEvent& event,
 
 namespace {
 
-std::optional<PatientKey> KeyOf(const klinik::v1::SubmitScreening& s) {
+// Whom the submission names: its patient_id, or else its NIK (validation requires one).
+PatientKey KeyOf(const klinik::v1::SubmitScreening& s) {
   if (!s.patient_id().empty()) return PatientKey{false, s.patient_id()};
-  if (!s.nik().empty()) return PatientKey{true, s.nik()};
-  return std::nullopt;
+  return PatientKey{true, s.nik()};
 }
 
 }  // namespace
@@ -111,8 +111,8 @@ void IntakeHandler::Prepare(const std::vector<klinik::InboundEvent>& events) {
     if (!intake.ParseFromString(e.message.value) || !intake.has_submit_screening()) continue;
     // A submission refused anyway is not looked up (as in Decide).
     if (!Problems(intake.submit_screening()).empty()) continue;
-    auto key = KeyOf(intake.submit_screening());
-    if (key && distinct.insert(*key).second) keys.push_back(*key);
+    PatientKey key = KeyOf(intake.submit_screening());
+    if (distinct.insert(key).second) keys.push_back(key);
   }
   if (keys.empty()) return;
   std::vector<LookupResult> found = lookup_.LookupMany(keys);
@@ -122,10 +122,9 @@ void IntakeHandler::Prepare(const std::vector<klinik::InboundEvent>& events) {
 }
 
 LookupResult IntakeHandler::Lookup(const klinik::v1::SubmitScreening& s) const {
-  if (auto key = KeyOf(s)) {
-    if (auto it = prepared_.find(*key); it != prepared_.end()) return it->second;
-  }
-  return s.patient_id().empty() ? lookup_.ByNik(s.nik()) : lookup_.ByPatientId(s.patient_id());
+  PatientKey key = KeyOf(s);
+  if (auto it = prepared_.find(key); it != prepared_.end()) return it->second;
+  return lookup_.Find(key);
 }
 
 SubmissionOutcome IntakeHandler::Decide(const klinik::v1::SubmitScreening& s,

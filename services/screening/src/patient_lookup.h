@@ -43,12 +43,14 @@ class PatientLookup {
   virtual ~PatientLookup() = default;
   virtual LookupResult ByPatientId(std::string_view patient_id) = 0;
   virtual LookupResult ByNik(std::string_view nik) = 0;
+  LookupResult Find(const PatientKey& key) {
+    return key.by_nik ? ByNik(key.value) : ByPatientId(key.value);
+  }
   // Several at once, results in the order of `keys`; the gRPC lookup sends them concurrently.
   virtual std::vector<LookupResult> LookupMany(const std::vector<PatientKey>& keys) {
     std::vector<LookupResult> out;
     out.reserve(keys.size());
-    for (const PatientKey& k : keys)
-      out.push_back(k.by_nik ? ByNik(k.value) : ByPatientId(k.value));
+    for (const PatientKey& k : keys) out.push_back(Find(k));
     return out;
   }
 };
