@@ -40,9 +40,8 @@ int main(int argc, char** argv) {
     // Gauges once a second for the process; the sweep for missed releases every 10 s.
     auto gauges = std::make_shared<JobGauges>(rt.db(), metrics);
     rt.AddPeriodic("satusehat-jobs", std::chrono::seconds(1), [gauges, &rt] {
-      if (!gauges->Run(std::chrono::seconds(10))) return false;
-      rt.WakeTasks();
-      return false;
+      if (gauges->Run(std::chrono::seconds(10))) rt.WakeTasks();
+      return false;  // nothing for the outbox
     });
   });
 }

@@ -71,6 +71,14 @@ struct ClaimCache {
     ihs.clear();
     synced.clear();
   }
+  // map[key], or what `read` finds (kept when found, so a miss is asked again).
+  template <typename Key, typename Value, typename Read>
+  static std::optional<Value> Get(std::map<Key, Value>& map, const Key& key, Read&& read) {
+    if (auto it = map.find(key); it != map.end()) return it->second;
+    std::optional<Value> found = read();
+    if (found) map.emplace(key, *found);
+    return found;
+  }
 };
 
 namespace {
@@ -134,13 +142,10 @@ class JobPush {
   std::optional<std::string> Ihs(std::string_view who, const std::string& type,
                                  const std::string& nik, const char* not_found_reason) {
     const std::pair<std::string, std::string> key{std::string(who), nik};
-    if (auto it = cache_.ihs.find(key); it != cache_.ihs.end()) return it->second;
-    auto cached =
-        db_.Read([&](klinik::Transaction& tx) { return JobStore::CachedIhs(tx, who, nik); });
-    if (cached) {
-      cache_.ihs[key] = *cached;
-      return cached;
-    }
+    auto cached = ClaimCache::Get(cache_.ihs, key, [&] {
+      return db_.Read([&](klinik::Transaction& tx) { return JobStore::CachedIhs(tx, who, nik); });
+    });
+    if (cached) return cached;
     HttpResponse r = client_.Get(
         type + "?identifier=" + SatuSehatClient::Escape(std::string(fhir::kNikSystem) + "|" + nik));
     answered_ = answered_ || !r.transport_failed;
@@ -166,20 +171,16 @@ class JobPush {
   }
 
   std::optional<std::string> Synced(std::string_view k, const std::string& ref) {
-    const std::pair<std::string, std::string> key{std::string(k), ref};
-    if (auto it = cache_.synced.find(key); it != cache_.synced.end()) return it->second;
-    auto id = db_.Read([&](klinik::Transaction& tx) { return JobStore::SyncedId(tx, k, ref); });
-    if (id) cache_.synced[key] = *id;
-    return id;
+    return ClaimCache::Get(cache_.synced, std::pair<std::string, std::string>{k, ref}, [&] {
+      return db_.Read([&](klinik::Transaction& tx) { return JobStore::SyncedId(tx, k, ref); });
+    });
   }
 
   std::optional<SourceFact> Source(const std::string& source_event_id) {
-    if (auto it = cache_.sources.find(source_event_id); it != cache_.sources.end())
-      return it->second;
-    auto source =
-        db_.Read([&](klinik::Transaction& tx) { return JobStore::Source(tx, source_event_id); });
-    if (source) cache_.sources[source_event_id] = *source;
-    return source;
+    return ClaimCache::Get(cache_.sources, source_event_id, [&] {
+      return db_.Read(
+          [&](klinik::Transaction& tx) { return JobStore::Source(tx, source_event_id); });
+    });
   }
 
   PushOutcome Stopped() {
@@ -465,6 +466,11 @@ bool SyncWorker::RunOnce(const std::atomic<bool>& stop) {
   bool did_work = false;
   std::vector<JobRecord> claimed;
   size_t next = 0;
+  // Claimed jobs this run does not get to go back at once (stopping, circuit, Retry-After).
+  auto give_back = [&] {
+    JobStore::ReleaseClaims(db_, {claimed.begin() + static_cast<ptrdiff_t>(next), claimed.end()},
+                            klinik::Clock::now());
+  };
   try {
     while (!stop) {
       auto now = std::chrono::steady_clock::now();
@@ -485,14 +491,12 @@ bool SyncWorker::RunOnce(const std::atomic<bool>& stop) {
     // The unsent claims' leases run out and they are taken again (as ambiguous); give them
     // back now if the database allows.
     try {
-      JobStore::ReleaseClaims(db_, {claimed.begin() + static_cast<ptrdiff_t>(next), claimed.end()},
-                              klinik::Clock::now());
+      give_back();
     } catch (const klinik::StorageError&) {
     }
     throw;
   }
-  JobStore::ReleaseClaims(db_, {claimed.begin() + static_cast<ptrdiff_t>(next), claimed.end()},
-                          klinik::Clock::now());
+  give_back();
   return did_work;
 }
 
