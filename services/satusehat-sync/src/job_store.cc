@@ -272,7 +272,7 @@ std::vector<JobRecord> JobStore::ClaimDue(klinik::Database& db, klinik::TimePoin
     std::string lock = tx.dialect() == klinik::Dialect::kPostgres ? " FOR UPDATE SKIP LOCKED" : "";
     // Due, or in flight on a lease that ran out, in claim order along sync_jobs_due. Released
     // jobs have their dependencies synced; the check stays for jobs made due otherwise.
-    std::vector<std::string> due;         // job ids in claim order
+    std::vector<std::string> due;            // job ids in claim order
     std::map<std::string, std::string> was;  // job id → status before the claim
     for (const Row& r :
          tx.Query("SELECT job_id, status FROM sync_jobs "

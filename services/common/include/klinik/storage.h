@@ -44,7 +44,8 @@ std::string PlaceholderRows(size_t rows, size_t columns, size_t first);
 // one statement with an IN list of n placeholders (prepared once) serves every chunk.
 template <typename T>
 void AppendPadded(Params& params, const std::vector<T>& values, size_t start, size_t n) {
-  for (size_t i = 0; i < n; ++i) params.emplace_back(values[std::min(start + i, values.size() - 1)]);
+  for (size_t i = 0; i < n; ++i)
+    params.emplace_back(values[std::min(start + i, values.size() - 1)]);
 }
 
 // Nullable helpers for building Params.
