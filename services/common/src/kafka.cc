@@ -74,6 +74,44 @@ KafkaSettings KafkaSettings::FromConfig(const Config& config, const std::string&
 // ---------------------------------------------------------------------------------------------
 // Producer
 
+SendErrorClass ClassifySendError(int code) {
+  switch (static_cast<rd_kafka_resp_err_t>(code)) {
+    case RD_KAFKA_RESP_ERR_NO_ERROR:
+      return SendErrorClass::kNone;
+    case RD_KAFKA_RESP_ERR__FATAL:
+      return SendErrorClass::kFatal;
+    // The message itself can never be accepted as it is.
+    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+    case RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE:
+    case RD_KAFKA_RESP_ERR_INVALID_MSG:
+    case RD_KAFKA_RESP_ERR_INVALID_RECORD:
+    case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
+    case RD_KAFKA_RESP_ERR__INVALID_ARG:
+    case RD_KAFKA_RESP_ERR__BAD_MSG:
+    // Its topic or partition does not exist (librdkafka reports this once the metadata says so,
+    // after its own wait) or its name is not a valid topic name.
+    case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+    case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+    case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+    case RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION:
+      return SendErrorClass::kPermanent;
+    default:
+      // Queue full, timed out, broker down, not authorised (an operator can fix the ACL): the
+      // same message may go through later.
+      return SendErrorClass::kTransient;
+  }
+}
+
+size_t MessageMaxBytes(const KafkaSettings& settings) {
+  auto it = settings.properties.find("message.max.bytes");
+  if (it == settings.properties.end()) return kDefaultMessageMaxBytes;
+  try {
+    return static_cast<size_t>(std::stoull(it->second));
+  } catch (const std::exception&) {
+    return kDefaultMessageMaxBytes;  // librdkafka refused it at start already
+  }
+}
+
 class Producer::DeliveryReporter : public RdKafka::DeliveryReportCb {
  public:
   using Callback = std::function<void(const DeliveryResult&)>;
@@ -82,7 +120,10 @@ class Producer::DeliveryReporter : public RdKafka::DeliveryReportCb {
     if (!cb) return;
     DeliveryResult r;
     r.ok = message.err() == RdKafka::ERR_NO_ERROR;
-    if (!r.ok) r.error = message.errstr();
+    if (!r.ok) {
+      r.error = message.errstr();
+      r.error_class = ClassifySendError(message.err());
+    }
     r.partition = message.partition();
     r.offset = message.offset();
     (*cb)(r);
@@ -90,12 +131,18 @@ class Producer::DeliveryReporter : public RdKafka::DeliveryReportCb {
 };
 
 Producer::Producer(const KafkaSettings& settings)
-    : reporter_(std::make_unique<DeliveryReporter>()) {
-  auto conf = MakeConf(settings, {{"enable.idempotence", "true"},
-                                  {"acks", "all"},
-                                  {"linger.ms", "5"},
-                                  {"compression.type", "lz4"},
-                                  {"message.timeout.ms", "120000"}});
+    : settings_(settings),
+      message_max_bytes_(MessageMaxBytes(settings)),
+      reporter_(std::make_unique<DeliveryReporter>()) {
+  Create();
+}
+
+void Producer::Create() {
+  auto conf = MakeConf(settings_, {{"enable.idempotence", "true"},
+                                   {"acks", "all"},
+                                   {"linger.ms", "5"},
+                                   {"compression.type", "lz4"},
+                                   {"message.timeout.ms", "120000"}});
   std::string err;
   conf->set("dr_cb", reporter_.get(), err);
   conf->set("event_cb", &g_log_bridge, err);
@@ -107,8 +154,32 @@ Producer::~Producer() {
   if (producer_) producer_->flush(5000);
 }
 
+std::string Producer::FatalError() const {
+  std::string reason;
+  if (producer_->fatal_error(reason) == RdKafka::ERR_NO_ERROR) return "";
+  return reason.empty() ? "fatal error" : reason;
+}
+
+void Producer::Recreate() {
+  // Whatever is still queued or in flight fails now, so every delivery callback runs (and its
+  // row stays unsent) before the old instance goes.
+  producer_->purge(RdKafka::Producer::PURGE_QUEUE | RdKafka::Producer::PURGE_INFLIGHT);
+  producer_->flush(1000);
+  producer_->poll(0);
+  producer_.reset();
+  Create();
+  ++recreations_;
+  log::Warn("Kafka producer recreated", {{"recreations", recreations_}});
+}
+
+void Producer::TriggerFatalErrorForTesting(const std::string& reason) {
+  rd_kafka_test_fatal_error(producer_->c_ptr(), RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
+                            reason.c_str());
+}
+
 bool Producer::Send(const OutgoingMessage& m,
-                    std::function<void(const DeliveryResult&)> on_delivery, std::string* error) {
+                    std::function<void(const DeliveryResult&)> on_delivery, std::string* error,
+                    SendErrorClass* error_class) {
   RdKafka::Headers* headers = RdKafka::Headers::create();
   for (const auto& [k, v] : m.headers) headers->add(k, v.data(), v.size());
   auto* opaque = new DeliveryReporter::Callback(std::move(on_delivery));
@@ -123,6 +194,7 @@ bool Producer::Send(const OutgoingMessage& m,
       continue;
     }
     if (error) *error = RdKafka::err2str(code);
+    if (error_class) *error_class = ClassifySendError(code);
     delete headers;
     delete opaque;
     return false;
@@ -225,7 +297,6 @@ std::vector<ConsumedMessage> Consumer::PollBatch(size_t max, std::chrono::millis
     m.partition = msg->partition();
     m.offset = msg->offset();
     if (msg->key_pointer()) {
-      m.has_key = true;
       m.key.assign(static_cast<const char*>(msg->key_pointer()), msg->key_len());
     }
     m.value.assign(static_cast<const char*>(msg->payload()), msg->len());

@@ -42,6 +42,16 @@ Metrics::Metrics(std::string service)
                           .Help("Outbox rows not yet published")
                           .Register(*registry_)
                           .Add({})),
+      outbox_parked_(BuildGauge()
+                         .Name("klinik_outbox_parked")
+                         .Help("Outbox rows the producer refused for good, kept for an operator")
+                         .Register(*registry_)
+                         .Add({})),
+      outbox_parked_total_(BuildCounter()
+                               .Name("klinik_outbox_parked_total")
+                               .Help("Outbox rows parked because the producer refused them for "
+                                     "good, by topic")
+                               .Register(*registry_)),
       lag_(BuildGauge()
                .Name("klinik_consumer_lag")
                .Help("Messages behind the high watermark, by consumer group")
@@ -74,6 +84,12 @@ void Metrics::EventConsumed(const std::string& topic, const std::string& outcome
 
 void Metrics::EventProduced(const std::string& topic, bool ok) {
   produced_.Add({{"topic", topic}, {"outcome", ok ? "ok" : "error"}}).Increment();
+}
+
+void Metrics::SetOutboxParked(int64_t rows) { outbox_parked_.Set(static_cast<double>(rows)); }
+
+void Metrics::OutboxParked(const std::string& topic) {
+  outbox_parked_total_.Add({{"topic", topic}}).Increment();
 }
 
 void Metrics::DeadLetter(const std::string& origin_topic) {

@@ -1,7 +1,13 @@
 #include "klinik/outbox.h"
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/message_lite.h>
 
+#include <signal.h>
+#include <unistd.h>
+
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "klinik/log.h"
@@ -28,8 +34,145 @@ const std::vector<Migration>& PlatformMigrations() {
        "  event_id TEXT NOT NULL,"
        "  processed_at BIGINT NOT NULL,"
        "  PRIMARY KEY (consumer, event_id));"},
+      // Keys and headers as bytes (msg_key and headers stay for rows written before); rows the
+      // producer refuses for good are parked for an operator.
+      {2, "outbox bytes and parked rows",
+       "ALTER TABLE klinik_outbox ADD COLUMN key_bytes {{BLOB}};"
+       "ALTER TABLE klinik_outbox ADD COLUMN header_bytes {{BLOB}};"
+       "ALTER TABLE klinik_outbox ADD COLUMN parked_at BIGINT;"
+       "ALTER TABLE klinik_outbox ADD COLUMN park_reason TEXT;"
+       "CREATE INDEX klinik_outbox_parked ON klinik_outbox (topic, id) "
+       "  WHERE parked_at IS NOT NULL AND sent_at IS NULL;"},
   };
   return kMigrations;
+}
+
+namespace {
+
+constexpr char kHeaderFormat = 1;  // first byte of header_bytes
+
+// Columns every outbox reader selects, in this order (see RowFrom).
+constexpr std::string_view kRowColumns =
+    "id, topic, key_bytes, msg_key, payload, header_bytes, headers, sent_at, parked_at, "
+    "park_reason";
+
+// A row from kRowColumns; false when its headers cannot be decoded (they are left empty).
+bool RowFrom(const Row& r, OutboxRow* out) {
+  out->id = r.Int(0);
+  out->message.topic = r.Text(1);
+  out->message.key = r.IsNull(2) ? r.Text(3) : r.Text(2);
+  out->message.value = r.Text(4);
+  out->sent = !r.IsNull(7);
+  out->parked = !r.IsNull(8);
+  out->park_reason = r.Text(9);
+  out->message.headers.clear();
+  if (!r.IsNull(5)) return DecodeHeaders(r.Text(5), &out->message.headers);
+  try {  // a row written before header_bytes: a JSON array of [name, value]
+    for (const auto& h : nlohmann::json::parse(r.Text(6))) {
+      out->message.headers.emplace_back(h.at(0).get<std::string>(), h.at(1).get<std::string>());
+    }
+    return true;
+  } catch (const std::exception&) {
+    out->message.headers.clear();
+    return false;
+  }
+}
+
+Params RowParams(const OutgoingMessage& m) {
+  // msg_key and headers are NOT NULL in the first schema; new rows leave them empty.
+  return {m.topic,
+          std::string(),
+          Blob{m.key},
+          Blob{m.value},
+          std::string(),
+          Blob{EncodeHeaders(m.headers)},
+          ToUnixMillis(Clock::now())};
+}
+
+constexpr std::string_view kInsertColumns =
+    "INSERT INTO klinik_outbox (topic, msg_key, key_bytes, payload, headers, header_bytes, "
+    "created_at) VALUES ";
+constexpr size_t kInsertWidth = 7;
+
+}  // namespace
+
+std::string EncodeHeaders(const Headers& headers) {
+  std::string out;
+  {
+    google::protobuf::io::StringOutputStream stream(&out);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.WriteRaw(&kHeaderFormat, 1);
+    for (const auto& [name, value] : headers) {
+      coded.WriteVarint32(static_cast<uint32_t>(name.size()));
+      coded.WriteString(name);
+      coded.WriteVarint32(static_cast<uint32_t>(value.size()));
+      coded.WriteString(value);
+    }
+  }
+  return out;
+}
+
+bool DecodeHeaders(std::string_view bytes, Headers* headers) {
+  headers->clear();
+  if (bytes.empty() || bytes[0] != kHeaderFormat || bytes.size() > (1u << 30)) return false;
+  google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(bytes.data()) + 1,
+                                            static_cast<int>(bytes.size() - 1));
+  while (in.BytesUntilLimit() != 0 && !in.ExpectAtEnd()) {
+    uint32_t size = 0;
+    std::string name, value;
+    if (!in.ReadVarint32(&size) || !in.ReadString(&name, static_cast<int>(size)) ||
+        !in.ReadVarint32(&size) || !in.ReadString(&value, static_cast<int>(size))) {
+      headers->clear();
+      return false;
+    }
+    headers->emplace_back(std::move(name), std::move(value));
+  }
+  return true;
+}
+
+std::vector<OutboxRow> ReadOutbox(Transaction& tx, std::string_view where) {
+  std::string sql = "SELECT " + std::string(kRowColumns) + " FROM klinik_outbox";
+  if (!where.empty()) sql += " WHERE " + std::string(where);
+  sql += " ORDER BY id";
+  std::vector<OutboxRow> rows;
+  for (const Row& r : tx.Query(sql)) {
+    OutboxRow row;
+    (void)RowFrom(r, &row);
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+bool FitDeadLetter(OutgoingMessage& m, size_t max_bytes) {
+  // librdkafka counts value, key and serialized headers against message.max.bytes; leave room
+  // for the framing and the headers added here.
+  constexpr size_t kMargin = 1024;
+  const size_t budget = max_bytes > 2 * kMargin ? max_bytes - kMargin : max_bytes / 2;
+  auto size = [&] {
+    size_t n = m.key.size() + m.value.size();
+    for (const auto& [k, v] : m.headers) n += k.size() + v.size() + 10;
+    return n;
+  };
+  if (size() <= budget) return false;
+  const size_t original_value = m.value.size();
+  std::vector<std::string> cut;
+  size_t over = size() - budget;
+  m.value.resize(m.value.size() > over ? m.value.size() - over : 0);
+  cut.emplace_back("value");
+  if (size() > budget && !m.key.empty()) {
+    m.key.clear();
+    cut.emplace_back("key");
+  }
+  if (size() > budget) {
+    // Keep only the dead letter's own headers: where it came from and why.
+    std::erase_if(m.headers, [](const auto& h) { return !h.first.starts_with("dlq_"); });
+    cut.emplace_back("headers");
+  }
+  std::string what;
+  for (const auto& c : cut) what += (what.empty() ? "" : ",") + c;
+  m.headers.emplace_back("dlq_truncated", what);
+  m.headers.emplace_back("dlq_original_value_bytes", std::to_string(original_value));
+  return true;
 }
 
 namespace inbox {
@@ -78,11 +221,7 @@ std::set<std::string> ClaimAll(Transaction& tx, std::string_view consumer,
 
 }  // namespace inbox
 
-void OutboxBuffer::Add(const OutgoingMessage& m) {
-  nlohmann::json headers = nlohmann::json::array();
-  for (const auto& [k, v] : m.headers) headers.push_back({k, v});
-  rows_.push_back({m.topic, m.key, Blob{m.value}, headers.dump(), ToUnixMillis(Clock::now())});
-}
+void OutboxBuffer::Add(const OutgoingMessage& m) { rows_.push_back(RowParams(m)); }
 
 void OutboxBuffer::Flush(Transaction& tx) {
   constexpr size_t kRowChunk = 32;
@@ -90,13 +229,11 @@ void OutboxBuffer::Flush(Transaction& tx) {
   for (size_t start = 0; start < rows_.size(); start += kRowChunk) {
     size_t n = std::min(kRowChunk, rows_.size() - start);
     Params params;
-    params.reserve(n * 5);
+    params.reserve(n * kInsertWidth);
     for (size_t i = 0; i < n; ++i) {
       for (Value& v : rows_[start + i]) params.push_back(std::move(v));
     }
-    tx.Execute("INSERT INTO klinik_outbox (topic, msg_key, payload, headers, created_at) VALUES " +
-                   PlaceholderRows(n, 5, 1),
-               params);
+    tx.Execute(std::string(kInsertColumns) + PlaceholderRows(n, kInsertWidth, 1), params);
   }
   rows_.clear();
 }
@@ -128,12 +265,7 @@ void OutboxWriter::PublishRaw(const OutgoingMessage& m) {
     ++count_;
     return;
   }
-  nlohmann::json headers = nlohmann::json::array();
-  for (const auto& [k, v] : m.headers) headers.push_back({k, v});
-  tx_.Execute(
-      "INSERT INTO klinik_outbox (topic, msg_key, payload, headers, created_at) VALUES ($1, $2, "
-      "$3, $4, $5)",
-      {m.topic, m.key, Blob{m.value}, headers.dump(), ToUnixMillis(Clock::now())});
+  tx_.Execute(std::string(kInsertColumns) + PlaceholderRows(1, kInsertWidth, 1), RowParams(m));
   ++count_;
 }
 
@@ -173,91 +305,203 @@ int64_t OutboxRelay::Backlog() {
   });
 }
 
-namespace {
+int64_t OutboxRelay::Parked() {
+  return db_.Read([](Transaction& tx) {
+    return tx
+        .Query("SELECT COUNT(*) FROM klinik_outbox WHERE parked_at IS NOT NULL AND sent_at IS NULL")
+        .at(0)
+        .Int(0);
+  });
+}
 
-struct RoundResult {
-  std::vector<int64_t> delivered_ids;  // to mark sent
-  bool failed = false;                 // something was not delivered; retry later
-  bool locked_out = false;             // another replica's relay holds the outbox
+bool OutboxRelay::Healthy() const {
+  int64_t since = failing_since_.load();
+  if (since == 0) return true;
+  auto failing = std::chrono::steady_clock::now().time_since_epoch().count() - since;
+  return std::chrono::steady_clock::duration(failing) < options_.unhealthy_after;
+}
+
+struct OutboxRelay::Round {
+  std::vector<int64_t> delivered_ids;                      // to mark sent
+  std::vector<std::pair<OutboxRow, std::string>> to_park;  // refused for good, with the reason
+  bool failed = false;      // something was not delivered; retry later
+  bool fatal = false;       // the producer raised a fatal error: recreate it
+  bool locked_out = false;  // another replica's relay holds the outbox
+  bool empty = false;       // nothing was waiting to be sent
+  bool any_parked = false;  // parked rows wait for an operator
 };
 
-}  // namespace
+OutboxRelay::Round OutboxRelay::SendRound(Transaction& tx) {
+  Round round;
+  // Rows behind a parked row of the same topic and key wait for an operator; the check costs
+  // one probe of an (almost always empty) partial index when nothing is parked.
+  round.any_parked =
+      !tx.Query(
+             "SELECT 1 FROM klinik_outbox WHERE parked_at IS NOT NULL AND sent_at IS NULL "
+             "LIMIT 1")
+           .empty();
+  std::string sql = "SELECT " + std::string(kRowColumns) +
+                    " FROM klinik_outbox o WHERE sent_at IS NULL AND parked_at IS NULL";
+  if (round.any_parked) {
+    sql +=
+        " AND NOT EXISTS (SELECT 1 FROM klinik_outbox p WHERE p.parked_at IS NOT NULL AND "
+        "p.sent_at IS NULL AND p.topic = o.topic AND p.key_bytes = o.key_bytes AND p.id < o.id)";
+  }
+  Rows rows = tx.Query(sql + " ORDER BY id LIMIT $1", {static_cast<int64_t>(options_.batch_size)});
+  if (rows.empty()) {
+    round.empty = true;
+    return round;
+  }
+  std::vector<OutboxRow> out(rows.size());
+  auto reports = std::make_shared<std::vector<std::optional<DeliveryResult>>>(rows.size());
+  // Per topic and key, the first row of this round that was not delivered: rows of that key
+  // after it are neither sent nor marked, so order per key holds.
+  std::map<std::pair<std::string, std::string>, size_t> first_failure;
+  auto held = [&](size_t i) {
+    auto it = first_failure.find({out[i].message.topic, out[i].message.key});
+    return it != first_failure.end() && it->second < i;
+  };
+  auto fail = [&](size_t i) {
+    auto [it, fresh] = first_failure.try_emplace({out[i].message.topic, out[i].message.key}, i);
+    if (!fresh) it->second = std::min(it->second, i);
+  };
+  std::vector<size_t> queued;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (!RowFrom(rows[i], &out[i])) {
+      fail(i);
+      round.to_park.emplace_back(out[i], "the row's headers cannot be decoded");
+      continue;
+    }
+    if (held(i)) continue;
+    std::string error;
+    SendErrorClass error_class = SendErrorClass::kTransient;
+    bool ok = producer_.Send(
+        out[i].message,
+        [reports, i, this, topic = out[i].message.topic](const DeliveryResult& d) {
+          (*reports)[i] = d;
+          if (metrics_) metrics_->EventProduced(topic, d.ok);
+          if (!d.ok) log::Warn("outbox delivery failed", {{"topic", topic}, {"error", d.error}});
+        },
+        &error, &error_class);
+    if (ok) {
+      queued.push_back(i);
+      continue;
+    }
+    fail(i);
+    if (error_class == SendErrorClass::kPermanent) {
+      round.to_park.emplace_back(out[i], error);
+      continue;
+    }
+    log::Warn("outbox send refused", {{"topic", out[i].message.topic}, {"error", error}});
+    round.failed = true;
+    round.fatal = error_class == SendErrorClass::kFatal;
+    break;  // keep order: later rows wait for the next round
+  }
+  producer_.Flush(options_.send_timeout);
+  if (options_.crash_after_delivery && !queued.empty()) {
+    log::Warn("test hook: crashing after delivery, before marking rows sent");
+    ::kill(::getpid(), SIGKILL);
+  }
+  for (size_t i : queued) {
+    const std::optional<DeliveryResult>& d = (*reports)[i];
+    if (d && d->ok) {
+      // Delivered, but behind a row of its key that was not: sent again after that one.
+      if (held(i)) {
+        round.failed = true;
+      } else {
+        round.delivered_ids.push_back(out[i].id);
+      }
+      continue;
+    }
+    fail(i);
+    if (d && d->error_class == SendErrorClass::kPermanent) {
+      round.to_park.emplace_back(out[i], d->error);
+      continue;
+    }
+    round.failed = true;  // no report in time, or a transient failure
+    if (d && d->error_class == SendErrorClass::kFatal) round.fatal = true;
+  }
+  return round;
+}
+
+void OutboxRelay::Park(Transaction& tx, const OutboxRow& row, const std::string& reason) {
+  // key_bytes is set too, so a row written before it still holds back the rows of its key.
+  tx.Execute(
+      "UPDATE klinik_outbox SET parked_at = $1, park_reason = $2, key_bytes = $3 WHERE id = $4",
+      {ToUnixMillis(Clock::now()), redact::Scrub(reason), Blob{row.message.key}, row.id});
+}
+
+void OutboxRelay::Finish(Transaction& tx, const Round& round) {
+  // Exact ids, kChunk per statement (one prepared statement; a short chunk repeats its last
+  // id). Not an id range: on PostgreSQL a lower id may commit after a higher one was read.
+  constexpr size_t kChunk = 64;
+  static const std::string sql =
+      "UPDATE klinik_outbox SET sent_at = $1 WHERE id IN (" + PlaceholderList(kChunk, 2) + ")";
+  int64_t now = ToUnixMillis(Clock::now());
+  for (size_t start = 0; start < round.delivered_ids.size(); start += kChunk) {
+    Params params{now};
+    AppendPadded(params, round.delivered_ids, start, kChunk);
+    tx.Execute(sql, params);
+  }
+  for (const auto& [row, reason] : round.to_park) Park(tx, row, reason);
+}
+
+void OutboxRelay::Observe(const Round& round) {
+  for (const auto& [row, reason] : round.to_park) {
+    log::Error("outbox row parked: the producer refuses it for good",
+               {{"outbox_id", row.id}, {"topic", row.message.topic}, {"error", reason}});
+    if (metrics_) metrics_->OutboxParked(row.message.topic);
+  }
+  auto now = std::chrono::steady_clock::now();
+  if (round.failed) {
+    int64_t expected = 0;
+    failing_since_.compare_exchange_strong(expected, now.time_since_epoch().count());
+  } else if (!round.locked_out) {
+    failing_since_ = 0;
+  }
+  if (!metrics_) return;
+  // Counting unsent rows scans the index: sample it, except when the round found none.
+  if (round.empty && !round.any_parked) {
+    metrics_->SetOutboxBacklog(0);
+    metrics_->SetOutboxParked(0);
+  } else if (now >= next_backlog_sample_ || !round.to_park.empty()) {
+    next_backlog_sample_ = now + std::chrono::seconds(2);
+    try {
+      metrics_->SetOutboxBacklog(Backlog());
+      metrics_->SetOutboxParked(Parked());
+    } catch (const std::exception&) {
+      // The database is down: the gauges keep their last values until it is back.
+    }
+  }
+}
 
 int OutboxRelay::PublishOnce() {
-  // Reads the oldest unsent rows, sends them and waits for their delivery reports.
-  auto send_round = [&](Transaction& tx) {
-    RoundResult round;
-    Rows rows = tx.Query(
-        "SELECT id, topic, msg_key, payload, headers FROM klinik_outbox WHERE sent_at IS NULL "
-        "ORDER BY id LIMIT $1",
-        {static_cast<int64_t>(options_.batch_size)});
-    if (rows.empty()) return round;
-    auto delivered = std::make_shared<std::vector<char>>(rows.size(), 0);
-    size_t queued = 0;
-    for (size_t i = 0; i < rows.size(); ++i) {
-      const Row& r = rows[i];
-      OutgoingMessage m{r.Text(1), r.Text(2), r.Text(3), {}};
-      for (const auto& h : nlohmann::json::parse(r.Text(4))) {
-        m.headers.emplace_back(h.at(0).get<std::string>(), h.at(1).get<std::string>());
-      }
-      std::string error;
-      bool ok = producer_.Send(
-          m,
-          [delivered, i, this, topic = m.topic](const DeliveryResult& d) {
-            (*delivered)[i] = d.ok ? 1 : 2;
-            if (metrics_) metrics_->EventProduced(topic, d.ok);
-            if (!d.ok) log::Warn("outbox delivery failed", {{"topic", topic}, {"error", d.error}});
-          },
-          &error);
-      if (!ok) {
-        log::Warn("outbox send refused", {{"error", error}});
-        break;  // keep order: later rows wait for the next round
-      }
-      ++queued;
-    }
-    producer_.Flush(options_.send_timeout);
-    round.failed = queued < rows.size();
-    for (size_t i = 0; i < queued; ++i) {
-      if ((*delivered)[i] == 1) {
-        round.delivered_ids.push_back(rows[i].Int(0));
-      } else {
-        round.failed = true;
-      }
-    }
-    return round;
-  };
-  auto mark_sent = [](Transaction& tx, const std::vector<int64_t>& ids) {
-    // Exact ids, kChunk per statement (one prepared statement; a short chunk repeats its last
-    // id). Not an id range: on PostgreSQL a lower id may commit after a higher one was read.
-    constexpr size_t kChunk = 64;
-    static const std::string sql =
-        "UPDATE klinik_outbox SET sent_at = $1 WHERE id IN (" + PlaceholderList(kChunk, 2) + ")";
-    int64_t now = ToUnixMillis(Clock::now());
-    for (size_t start = 0; start < ids.size(); start += kChunk) {
-      Params params{now};
-      AppendPadded(params, ids, start, kChunk);
-      tx.Execute(sql, params);
-    }
-  };
-
   try {
-    RoundResult round;
+    Round round;
     if (db_.dialect() == Dialect::kPostgres) {
       // Replicas share the outbox: one relay at a time keeps the per-key order.
       round = db_.InTransaction([&](Transaction& tx) {
         auto lock = tx.Query("SELECT pg_try_advisory_xact_lock(hashtext($1))",
                              {"klinik_outbox:" + options_.service});
-        if (lock.at(0).Text(0) != "t") return RoundResult{{}, false, true};
-        RoundResult r = send_round(tx);
-        mark_sent(tx, r.delivered_ids);
+        Round r;
+        if (lock.at(0).Text(0) != "t") {
+          r.locked_out = true;
+          return r;
+        }
+        r = SendRound(tx);
+        Finish(tx, r);
         return r;
       });
     } else {
       // SQLite has one replica; do not hold its single write lock while waiting for Kafka.
-      round = db_.Read(send_round);
-      if (!round.delivered_ids.empty()) {
-        db_.InTransaction([&](Transaction& tx) { mark_sent(tx, round.delivered_ids); });
+      round = db_.Read([&](Transaction& tx) { return SendRound(tx); });
+      if (!round.delivered_ids.empty() || !round.to_park.empty()) {
+        db_.InTransaction([&](Transaction& tx) { Finish(tx, round); });
       }
+    }
+    if (round.fatal || !producer_.FatalError().empty()) {
+      log::Error("Kafka producer fatal error; recreating it", {{"error", producer_.FatalError()}});
+      producer_.Recreate();
     }
     auto now = std::chrono::steady_clock::now();
     if (now >= next_prune_) {
@@ -268,18 +512,15 @@ int OutboxRelay::PublishOnce() {
                    {cutoff});
       });
     }
-    if (metrics_) {
-      // Counting unsent rows scans the index: sample it, except when the round found none.
-      if (round.delivered_ids.empty() && !round.failed && !round.locked_out) {
-        metrics_->SetOutboxBacklog(0);
-      } else if (now >= next_backlog_sample_) {
-        next_backlog_sample_ = now + std::chrono::seconds(2);
-        metrics_->SetOutboxBacklog(Backlog());
-      }
-    }
-    return round.failed ? -1 : static_cast<int>(round.delivered_ids.size());
-  } catch (const StorageError& e) {
-    log::Warn("outbox relay storage error", {{"error", e.what()}});
+    Observe(round);
+    if (round.failed) return -1;
+    return static_cast<int>(round.delivered_ids.size() + round.to_park.size());
+  } catch (const std::exception& e) {
+    // A storage error, or anything else: the relay thread must survive it.
+    log::Warn("outbox relay round failed", {{"error", e.what()}});
+    Round failed;
+    failed.failed = true;
+    Observe(failed);
     return -1;
   }
 }

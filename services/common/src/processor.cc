@@ -19,6 +19,32 @@ struct RetrySignal {
   std::string why;
 };
 
+// The id of a message whose envelope cannot be trusted: its coordinates, so a redelivery is
+// still dropped.
+std::string CoordinatesId(const ConsumedMessage& m) {
+  return "kafka:" + m.topic + "/" + std::to_string(m.partition) + "/" + std::to_string(m.offset);
+}
+
+// An error text fit for a header and a log line: bounded, no NIK-like digit runs.
+std::string ErrorText(const std::string& error) {
+  constexpr size_t kMax = 1024;
+  return redact::Scrub(error.size() > kMax ? error.substr(0, kMax) + "…" : error);
+}
+
+// Callbacks of committed work (counters, caches): one that throws must not turn an applied
+// event into a failed one.
+void RunAfterCommit(std::vector<std::function<void()>>& after) {
+  for (auto& fn : after) {
+    try {
+      fn();
+    } catch (const std::exception& e) {
+      log::Error("after-commit callback failed", {{"error", e.what()}});
+    } catch (...) {
+      log::Error("after-commit callback failed");
+    }
+  }
+}
+
 const char* OutcomeLabel(int outcome) {
   static const char* kLabels[] = {"applied",   "rejected",    "ignored",
                                   "duplicate", "dead_letter", "retry"};
@@ -35,7 +61,8 @@ EventProcessor::EventProcessor(ProcessorOptions options, const KafkaSettings& ka
       handler_(handler),
       metrics_(metrics),
       on_committed_(std::move(on_committed)),
-      source_("/klinik/" + options_.service) {
+      source_("/klinik/" + options_.service),
+      message_max_bytes_(MessageMaxBytes(kafka)) {
   consumer_ = std::make_unique<Consumer>(kafka, options_.group_id, options_.topics, this);
 }
 
@@ -123,11 +150,19 @@ std::vector<const ConsumedMessage*> EventProcessor::Admit(
 
 EventProcessor::Prepared EventProcessor::Prepare(const ConsumedMessage& m) {
   Prepared p{&m, {}, {}, {}};
-  p.ce = ParseCloudEventHeaders(m.headers, &p.ce_error);
-  // Without a ce_id the message's coordinates identify it, so a redelivery is still dropped.
-  p.event_id = p.ce ? p.ce->id
-                    : "kafka:" + m.topic + "/" + std::to_string(m.partition) + "/" +
-                          std::to_string(m.offset);
+  try {
+    p.ce = ParseCloudEventHeaders(m.headers, &p.ce_error);
+    if (p.ce && m.key.size() > options_.max_key_bytes) {
+      p.ce.reset();
+      p.ce_error =
+          "message key is longer than " + std::to_string(options_.max_key_bytes) + " bytes";
+    }
+  } catch (const std::exception& e) {
+    p.ce.reset();
+    p.ce_error = std::string("envelope cannot be read: ") + e.what();
+  }
+  // Without a valid envelope the message's coordinates identify it.
+  p.event_id = p.ce ? p.ce->id : CoordinatesId(m);
   return p;
 }
 
@@ -142,6 +177,8 @@ void EventProcessor::PrepareHandler(const std::vector<const Prepared*>& events) 
     handler_.Prepare(inbound);
   } catch (const std::exception& e) {
     log::Warn("handler prepare failed; events are handled without it", {{"error", e.what()}});
+  } catch (...) {
+    log::Warn("handler prepare failed; events are handled without it");
   }
 }
 
@@ -233,12 +270,10 @@ bool EventProcessor::ProcessBatch(const std::vector<const ConsumedMessage*>& tod
       }
       buffer.Flush(tx);
     });
-  } catch (const RetrySignal&) {
-    return false;
-  } catch (const std::exception&) {
-    return false;  // redone one by one: the failing message gets its own outcome
+  } catch (...) {
+    return false;  // a retry, or any failure: redone one by one, each message gets its outcome
   }
-  for (auto& fn : after) fn();
+  RunAfterCommit(after);
   double each = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() /
                 static_cast<double>(todo.size());
   for (size_t i = 0; i < todo.size(); ++i) {
@@ -267,7 +302,7 @@ EventProcessor::Outcome EventProcessor::ProcessOne(const ConsumedMessage& m) {
       after.clear();
       outcome = Apply(tx, p, after);
     });
-    for (auto& fn : after) fn();
+    RunAfterCommit(after);
   } catch (const RetrySignal& r) {
     ScheduleRetry({m.topic, m.partition}, m.offset, r.why);
     record(Outcome::kRetry);
@@ -288,11 +323,19 @@ EventProcessor::Outcome EventProcessor::ProcessOne(const ConsumedMessage& m) {
       return Outcome::kRetry;
     }
     outcome = Outcome::kDeadLetter;
-  } catch (const std::exception& e) {
-    // A handler bug must not stop the partition forever: park the message, keep it findable.
+  } catch (...) {
+    // A handler bug (any exception type) must not stop the partition or the process: park the
+    // message, keep it findable.
+    std::string what = "unknown exception";
+    try {
+      throw;
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
     log::Error("handler failed; dead-lettering",
-               {{"topic", m.topic}, {"offset", m.offset}, {"error", e.what()}});
-    if (!DeadLetterAfterFailure(m, p.event_id, std::string("handler error: ") + e.what())) {
+               {{"topic", m.topic}, {"offset", m.offset}, {"error", ErrorText(what)}});
+    if (!DeadLetterAfterFailure(m, p.event_id, "handler error: " + what)) {
       record(Outcome::kRetry);
       return Outcome::kRetry;
     }
@@ -309,18 +352,46 @@ EventProcessor::Outcome EventProcessor::ProcessOne(const ConsumedMessage& m) {
 
 bool EventProcessor::DeadLetterAfterFailure(const ConsumedMessage& m, const std::string& event_id,
                                             const std::string& error) {
-  try {
+  TopicPartition tp{m.topic, m.partition};
+  auto write = [&](bool minimal) {
     db_.InTransaction([&](Transaction& tx) {
       OutboxWriter out(tx, source_);
-      WriteDeadLetter(out, m, error);
-      inbox::Record(tx, options_.group_id, event_id);
+      if (minimal) {
+        WriteMinimalDeadLetter(out, m, error);
+      } else {
+        WriteDeadLetter(out, m, error);
+      }
+      inbox::ClaimAll(tx, options_.group_id, {minimal ? CoordinatesId(m) : event_id});
     });
-    attempts_.erase({m.topic, m.partition});
+    attempts_.erase(tp);
+  };
+  std::string why;
+  try {
+    write(false);
     return true;
-  } catch (const StorageError& se) {
-    ScheduleRetry({m.topic, m.partition}, m.offset, se.what());
-    return false;
+  } catch (const StorageError& e) {
+    if (e.retryable()) {
+      ScheduleRetry(tp, m.offset, e.what());
+      return false;
+    }
+    why = e.what();
+  } catch (const std::exception& e) {
+    why = e.what();
+  } catch (...) {
+    why = "unknown exception";
   }
+  // The message itself is what the database refuses: keep where it came from and why.
+  log::Error("full dead letter refused; writing a minimal one",
+             {{"topic", m.topic}, {"offset", m.offset}, {"error", ErrorText(why)}});
+  try {
+    write(true);
+    return true;
+  } catch (const std::exception& e) {
+    ScheduleRetry(tp, m.offset, e.what());
+  } catch (...) {
+    ScheduleRetry(tp, m.offset, "unknown exception");
+  }
+  return false;
 }
 
 void EventProcessor::WriteDeadLetter(OutboxWriter& out, const ConsumedMessage& m,
@@ -334,8 +405,27 @@ void EventProcessor::WriteDeadLetter(OutboxWriter& out, const ConsumedMessage& m
   dl.headers.emplace_back("dlq_origin_partition", std::to_string(m.partition));
   dl.headers.emplace_back("dlq_origin_offset", std::to_string(m.offset));
   dl.headers.emplace_back("dlq_service", options_.service);
-  dl.headers.emplace_back("dlq_error", redact::Scrub(error));
+  dl.headers.emplace_back("dlq_error", ErrorText(error));
   dl.headers.emplace_back("dlq_time", FormatRfc3339(Clock::now(), true));
+  if (FitDeadLetter(dl, message_max_bytes_)) {
+    log::Warn("dead letter cut to the producer's limit",
+              {{"topic", m.topic}, {"offset", m.offset}, {"value_bytes", m.value.size()}});
+  }
+  out.PublishRaw(dl);
+}
+
+void EventProcessor::WriteMinimalDeadLetter(OutboxWriter& out, const ConsumedMessage& m,
+                                            const std::string& error) {
+  OutgoingMessage dl;
+  dl.topic = std::string(topics::kDeadLetter);
+  dl.headers = {{"dlq_origin_topic", m.topic},
+                {"dlq_origin_partition", std::to_string(m.partition)},
+                {"dlq_origin_offset", std::to_string(m.offset)},
+                {"dlq_service", options_.service},
+                {"dlq_error", ErrorText(error)},
+                {"dlq_time", FormatRfc3339(Clock::now(), true)},
+                {"dlq_truncated", "value,key,headers"},
+                {"dlq_original_value_bytes", std::to_string(m.value.size())}};
   out.PublishRaw(dl);
 }
 

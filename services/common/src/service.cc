@@ -61,6 +61,9 @@ ServiceRuntime::ServiceRuntime(std::string service, const Config& config)
   OutboxRelayOptions relay;
   relay.service = service_;
   relay.batch_size = static_cast<size_t>(config_.Int("KLINIK_OUTBOX_BATCH_SIZE", 500, 1, 100000));
+  relay.unhealthy_after =
+      config_.Duration("KLINIK_OUTBOX_UNHEALTHY_AFTER", std::chrono::milliseconds(30000));
+  relay.crash_after_delivery = config_.Bool("KLINIK_TEST_CRASH_AFTER_DELIVERY", false);
   relay_ = std::make_unique<OutboxRelay>(*db_, *producer_, &metrics_, relay);
 }
 
@@ -104,6 +107,7 @@ void ServiceRuntime::WakeTasks() {
 
 bool ServiceRuntime::Ready() const {
   if (!started_ || stopping_) return false;
+  if (!relay_->Healthy()) return false;
   for (const auto& p : processors_) {
     if (!p->Healthy()) return false;
   }

@@ -190,6 +190,50 @@ void StartGroupAtEnd(const std::string& group, const std::vector<std::string>& t
   }
 }
 
+int64_t GroupLag(const std::string& group, const std::string& topic) {
+  std::string error;
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  if (conf->set("bootstrap.servers", KafkaBootstrap(), error) != RdKafka::Conf::CONF_OK ||
+      conf->set("group.id", group, error) != RdKafka::Conf::CONF_OK ||
+      conf->set("enable.auto.commit", "false", error) != RdKafka::Conf::CONF_OK) {
+    throw std::runtime_error("GroupLag: " + error);
+  }
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer(
+      RdKafka::KafkaConsumer::create(conf.get(), error));
+  if (!consumer) throw std::runtime_error("GroupLag: " + error);
+  std::unique_ptr<RdKafka::Topic> handle(
+      RdKafka::Topic::create(consumer.get(), topic, nullptr, error));
+  RdKafka::Metadata* raw = nullptr;
+  if (consumer->metadata(false, handle.get(), &raw, 10000) != RdKafka::ERR_NO_ERROR) {
+    throw std::runtime_error("GroupLag: no metadata");
+  }
+  std::unique_ptr<RdKafka::Metadata> metadata(raw);
+  std::vector<RdKafka::TopicPartition*> partitions;
+  for (const RdKafka::TopicMetadata* t : *metadata->topics()) {
+    for (const RdKafka::PartitionMetadata* p : *t->partitions()) {
+      partitions.push_back(RdKafka::TopicPartition::create(topic, p->id()));
+    }
+  }
+  int64_t lag = 0;
+  if (consumer->committed(partitions, 10000) != RdKafka::ERR_NO_ERROR) {
+    RdKafka::TopicPartition::destroy(partitions);
+    throw std::runtime_error("GroupLag: committed offsets unavailable");
+  }
+  for (RdKafka::TopicPartition* p : partitions) {
+    int64_t low = 0, high = 0;
+    if (consumer->query_watermark_offsets(topic, p->partition(), &low, &high, 10000) !=
+        RdKafka::ERR_NO_ERROR) {
+      RdKafka::TopicPartition::destroy(partitions);
+      throw std::runtime_error("GroupLag: no watermarks");
+    }
+    int64_t committed = p->offset() >= 0 ? p->offset() : low;
+    lag += std::max<int64_t>(0, high - committed);
+  }
+  RdKafka::TopicPartition::destroy(partitions);
+  consumer->close();
+  return lag;
+}
+
 bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {

@@ -44,6 +44,10 @@ std::vector<ConsumedMessage> ReadTopic(const std::string& topic, size_t count,
 // and reads only what comes after this call.
 void StartGroupAtEnd(const std::string& group, const std::vector<std::string>& topics);
 
+// For consumer group `group`: the sum over the partitions of `topic` of (high watermark -
+// committed offset), a partition without a committed offset counting from its low watermark.
+int64_t GroupLag(const std::string& group, const std::string& topic);
+
 // Polls `done` every 50 ms until it returns true or `timeout` passes.
 bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout);
 

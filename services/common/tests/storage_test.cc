@@ -184,16 +184,15 @@ TEST_P(StorageTest, BufferedOutboxRowsAreWrittenInOrderAtFlush) {
     buffer.Flush(tx);
     EXPECT_TRUE(buffer.empty());
   });
-  auto rows = db_->Read([](Transaction& tx) {
-    return tx.Query("SELECT msg_key, payload, headers FROM klinik_outbox ORDER BY id");
-  });
+  auto rows = db_->Read([](Transaction& tx) { return ReadOutbox(tx); });
   ASSERT_EQ(rows.size(), 70u);
   for (int i = 0; i < 70; ++i) {
-    EXPECT_EQ(rows[static_cast<size_t>(i)].Text(0), "k" + std::to_string(i));
+    const OutgoingMessage& m = rows[static_cast<size_t>(i)].message;
+    EXPECT_EQ(m.key, "k" + std::to_string(i));
     v1::PatientEvent back;
-    ASSERT_TRUE(back.ParseFromString(rows[static_cast<size_t>(i)].Text(1)));
+    ASSERT_TRUE(back.ParseFromString(m.value));
     EXPECT_EQ(back.registration_matched().request_id(), "r1");
-    EXPECT_NE(rows[static_cast<size_t>(i)].Text(2).find("ce_id"), std::string::npos);
+    EXPECT_TRUE(FindHeader(m.headers, "ce_id"));
   }
 }
 
@@ -211,14 +210,12 @@ TEST_P(StorageTest, OutboxRowsCommitOrRollBackWithTheStateChange) {
     out.Publish("topic.a", "k", "id.klinik.patient.registration_matched.v1", "p1", fact);
     EXPECT_EQ(out.count(), 1);
   });
-  auto rows = db_->Read([](Transaction& tx) {
-    return tx.Query("SELECT topic, msg_key, payload, headers FROM klinik_outbox");
-  });
+  auto rows = db_->Read([](Transaction& tx) { return ReadOutbox(tx); });
   ASSERT_EQ(rows.size(), 1u);
   v1::PatientEvent back;
-  ASSERT_TRUE(back.ParseFromString(rows[0].Text(2)));
+  ASSERT_TRUE(back.ParseFromString(rows[0].message.value));
   EXPECT_EQ(back.registration_matched().request_id(), "r1");
-  EXPECT_NE(rows[0].Text(3).find("ce_id"), std::string::npos);
+  EXPECT_TRUE(FindHeader(rows[0].message.headers, "ce_id"));
 }
 
 TEST_P(StorageTest, RelayPublishesInOrderToRealKafkaAndMarksSent) {

@@ -8,6 +8,7 @@
 #include "klinik/cloudevents.h"
 #include "klinik/config.h"
 #include "klinik/log.h"
+#include "klinik/outbox.h"
 #include "klinik/time_util.h"
 
 namespace klinik {
@@ -220,6 +221,133 @@ TEST(Time, CivilDates) {
   EXPECT_FALSE(ParseCivilDate("2025-2-1"));
   EXPECT_EQ(DaysBetween(*ParseCivilDate("2025-12-31"), *ParseCivilDate("2026-01-30")), 30);
   EXPECT_EQ(FormatCivilDate(AddDays(*ParseCivilDate("2024-02-28"), 1)), "2024-02-29");
+}
+
+// Hostile envelopes (issue 14): header values are bytes; anything a producer can send is either
+// a valid event or a clear contract error, never an exception.
+Headers ValidHeaders() {
+  Headers h;
+  AppendCloudEventHeaders(NewCloudEvent("id.klinik.test.v1", "/test", "p1"), h);
+  return h;
+}
+
+void Set(Headers& h, const std::string& name, const std::string& value) {
+  for (auto& [k, v] : h) {
+    if (k == name) v = value;
+  }
+}
+
+TEST(CloudEventsHostile, ABinaryExtraHeaderIsFineAndABinaryTraceparentIsDropped) {
+  Headers h = ValidHeaders();
+  h.emplace_back("x-binary", std::string("\xff\x00\xfe", 3));
+  Set(h, "traceparent", std::string("\xff\xfe\x00garbage", 10));
+  std::string error;
+  auto ce = ParseCloudEventHeaders(h, &error);
+  ASSERT_TRUE(ce) << error;
+  EXPECT_EQ(ce->traceparent, "") << "a malformed traceparent starts a new trace";
+  EXPECT_EQ(ChildTraceparent(ce->traceparent).size(), 55u);
+}
+
+TEST(CloudEventsHostile, BinaryLongDuplicatedOrControlCharacterCeIdIsAContractError) {
+  struct Case {
+    std::string ce_id;
+    std::string must_say;
+  };
+  for (const Case& c : {Case{std::string("\xff\xfe\x00\x80", 4), "not UTF-8"},
+                        Case{std::string(10240, 'a'), "longer than 256 bytes"},
+                        Case{std::string("id\x01x"), "control character"},
+                        Case{std::string("a\0b", 3), "control character"}}) {
+    Headers h = ValidHeaders();
+    Set(h, "ce_id", c.ce_id);
+    std::string error;
+    EXPECT_FALSE(ParseCloudEventHeaders(h, &error));
+    EXPECT_THAT(error, HasSubstr("ce_id"));
+    EXPECT_THAT(error, HasSubstr(c.must_say));
+  }
+  Headers twice = ValidHeaders();
+  twice.emplace_back("ce_id", NewUuid());
+  std::string error;
+  EXPECT_FALSE(ParseCloudEventHeaders(twice, &error));
+  EXPECT_THAT(error, HasSubstr("more than once"));
+  Headers binary_type = ValidHeaders();
+  Set(binary_type, "ce_type", "\xc0\xaf");  // an overlong '/'
+  EXPECT_FALSE(ParseCloudEventHeaders(binary_type, &error));
+  EXPECT_THAT(error, HasSubstr("ce_type is not UTF-8"));
+}
+
+TEST(CloudEventsHostile, Utf8ValidationFollowsRfc3629) {
+  EXPECT_TRUE(IsUtf8(""));
+  EXPECT_TRUE(IsUtf8("Puskesmas Ciawi"));
+  EXPECT_TRUE(IsUtf8("\xc3\xa9\xe2\x82\xac\xf0\x9f\x8f\xa5"));  // é € 🏥
+  EXPECT_FALSE(IsUtf8("\xff"));
+  EXPECT_FALSE(IsUtf8("\xc3"));              // cut short
+  EXPECT_FALSE(IsUtf8("\xe0\x80\xaf"));      // overlong
+  EXPECT_FALSE(IsUtf8("\xed\xa0\x80"));      // a surrogate
+  EXPECT_FALSE(IsUtf8("\xf4\x90\x80\x80"));  // past U+10FFFF
+  EXPECT_FALSE(IsUtf8("\xe2\x82"));
+}
+
+TEST(OutboxBytes, HeadersWithEveryByteRoundTrip) {
+  std::string all;
+  for (int b = 0; b < 256; ++b) all += static_cast<char>(b);
+  Headers h = {{"plain", "value"}, {all, all}, {"", ""}, {"big", std::string(300000, '\xff')}};
+  Headers back;
+  ASSERT_TRUE(DecodeHeaders(EncodeHeaders(h), &back));
+  EXPECT_EQ(back, h);
+  ASSERT_TRUE(DecodeHeaders(EncodeHeaders({}), &back));
+  EXPECT_TRUE(back.empty());
+}
+
+TEST(OutboxBytes, CorruptHeaderBytesAreRefusedNotThrown) {
+  std::string good = EncodeHeaders({{"ce_id", "x"}, {"k", "v"}});
+  Headers back;
+  EXPECT_FALSE(DecodeHeaders("", &back));
+  EXPECT_FALSE(DecodeHeaders(std::string("\x02", 1), &back)) << "unknown format";
+  EXPECT_FALSE(DecodeHeaders(good.substr(0, good.size() - 1), &back)) << "cut short";
+  EXPECT_TRUE(back.empty());
+  EXPECT_FALSE(DecodeHeaders(std::string("\x01\xff\xff\xff\xff\x0f", 6), &back)) << "huge size";
+}
+
+TEST(DeadLetterFit, A999KbValueWithHeadersIsCutToTheProducerLimitWithAHeaderSayingSo) {
+  OutgoingMessage dl{"klinik.deadletter.v1", "key", std::string(999 * 1024, 'x'), {}};
+  dl.headers = ValidHeaders();
+  dl.headers.emplace_back("dlq_error", "value is not a klinik.v1.RegistrationIntake");
+  ASSERT_TRUE(FitDeadLetter(dl, kDefaultMessageMaxBytes));
+  size_t total = dl.key.size() + dl.value.size();
+  for (const auto& [k, v] : dl.headers) total += k.size() + v.size() + 10;
+  EXPECT_LE(total, kDefaultMessageMaxBytes);
+  EXPECT_GT(dl.value.size(), 900000u) << "only what does not fit is cut";
+  EXPECT_EQ(dl.key, "key");
+  EXPECT_EQ(FindHeader(dl.headers, "dlq_truncated"), "value");
+  EXPECT_EQ(FindHeader(dl.headers, "dlq_original_value_bytes"), std::to_string(999 * 1024));
+  EXPECT_TRUE(FindHeader(dl.headers, "ce_id")) << "the original's headers are kept";
+
+  OutgoingMessage small{"klinik.deadletter.v1", "key", "value", ValidHeaders()};
+  EXPECT_FALSE(FitDeadLetter(small, kDefaultMessageMaxBytes));
+  EXPECT_FALSE(FindHeader(small.headers, "dlq_truncated"));
+}
+
+TEST(DeadLetterFit, AHugeKeyAndHugeHeadersAreDroppedKeepingWhereItCameFrom) {
+  OutgoingMessage dl{"klinik.deadletter.v1", std::string(600000, 'k'), "v", {}};
+  dl.headers = {{"x-huge", std::string(1100000, 'h')}, {"dlq_origin_offset", "42"}};
+  ASSERT_TRUE(FitDeadLetter(dl, kDefaultMessageMaxBytes));
+  EXPECT_TRUE(dl.key.empty());
+  EXPECT_FALSE(FindHeader(dl.headers, "x-huge"));
+  EXPECT_EQ(FindHeader(dl.headers, "dlq_origin_offset"), "42");
+  EXPECT_EQ(FindHeader(dl.headers, "dlq_truncated"), "value,key,headers");
+}
+
+TEST(KafkaErrors, RefusalsAreClassedPermanentTransientOrFatal) {
+  // librdkafka's codes: MSG_SIZE_TOO_LARGE 10, UNKNOWN_TOPIC_OR_PART 3, _UNKNOWN_TOPIC -188,
+  // _MSG_TIMED_OUT -192, _QUEUE_FULL -184, _FATAL -150, _TRANSPORT -195.
+  EXPECT_EQ(ClassifySendError(10), SendErrorClass::kPermanent);
+  EXPECT_EQ(ClassifySendError(3), SendErrorClass::kPermanent);
+  EXPECT_EQ(ClassifySendError(-188), SendErrorClass::kPermanent);
+  EXPECT_EQ(ClassifySendError(-192), SendErrorClass::kTransient);
+  EXPECT_EQ(ClassifySendError(-184), SendErrorClass::kTransient);
+  EXPECT_EQ(ClassifySendError(-195), SendErrorClass::kTransient);
+  EXPECT_EQ(ClassifySendError(-150), SendErrorClass::kFatal);
+  EXPECT_EQ(ClassifySendError(0), SendErrorClass::kNone);
 }
 
 }  // namespace

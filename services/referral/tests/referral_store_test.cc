@@ -108,14 +108,11 @@ class ReferralStoreTest : public ::testing::TestWithParam<std::string> {
   std::vector<Fact> Facts() {
     std::vector<Fact> out;
     db_->Read([&](klinik::Transaction& tx) {
-      for (const auto& row :
-           tx.Query("SELECT headers, payload, msg_key FROM klinik_outbox ORDER BY id")) {
+      for (const auto& row : klinik::ReadOutbox(tx)) {
         Fact f;
-        for (const auto& h : nlohmann::json::parse(row.Text(0))) {
-          if (h[0] == "ce_type") f.type = h[1].get<std::string>();
-        }
-        f.event.ParseFromString(row.Text(1));
-        f.key = row.Text(2);
+        f.type = klinik::FindHeader(row.message.headers, "ce_type").value_or("");
+        f.event.ParseFromString(row.message.value);
+        f.key = row.message.key;
         out.push_back(std::move(f));
       }
     });

@@ -78,16 +78,12 @@ class IntakeHandlerTest : public ::testing::TestWithParam<std::string> {
 
   std::vector<Fact> Facts() {
     std::vector<Fact> out;
-    for (const klinik::Row& r : db_->Read([](klinik::Transaction& tx) {
-           return tx.Query(
-               "SELECT topic, msg_key, payload, headers FROM klinik_outbox ORDER BY id");
-         })) {
-      Fact f{r.Text(0), r.Text(1), "", "", {}};
-      EXPECT_TRUE(f.event.ParseFromString(r.Text(2)));
-      for (const auto& h : nlohmann::json::parse(r.Text(3))) {
-        if (h[0] == "ce_type") f.ce_type = h[1];
-        if (h[0] == "ce_subject") f.ce_subject = h[1];
-      }
+    for (const klinik::OutboxRow& r :
+         db_->Read([](klinik::Transaction& tx) { return klinik::ReadOutbox(tx); })) {
+      Fact f{r.message.topic, r.message.key, "", "", {}};
+      EXPECT_TRUE(f.event.ParseFromString(r.message.value));
+      f.ce_type = klinik::FindHeader(r.message.headers, "ce_type").value_or("");
+      f.ce_subject = klinik::FindHeader(r.message.headers, "ce_subject").value_or("");
       out.push_back(std::move(f));
     }
     return out;

@@ -89,18 +89,14 @@ class HandlerTest : public ::testing::Test {
   }
 
   std::vector<Fact> Facts() {
-    auto rows = db_->Read([](klinik::Transaction& tx) {
-      return tx.Query("SELECT topic, msg_key, payload, headers FROM klinik_outbox ORDER BY id");
-    });
+    auto rows = db_->Read([](klinik::Transaction& tx) { return klinik::ReadOutbox(tx); });
     std::vector<Fact> out;
     for (const auto& r : rows) {
-      EXPECT_EQ(r.Text(0), klinik::topics::kScreenings);
+      EXPECT_EQ(r.message.topic, klinik::topics::kScreenings);
       Fact f;
-      f.key = r.Text(1);
-      EXPECT_TRUE(f.event.ParseFromString(r.Text(2)));
-      for (const auto& h : nlohmann::json::parse(r.Text(3))) {
-        if (h[0] == "ce_type") f.ce_type = h[1].get<std::string>();
-      }
+      f.key = r.message.key;
+      EXPECT_TRUE(f.event.ParseFromString(r.message.value));
+      f.ce_type = klinik::FindHeader(r.message.headers, "ce_type").value_or("");
       out.push_back(std::move(f));
     }
     return out;

@@ -25,6 +25,15 @@ struct CloudEvent {
 
 inline constexpr std::string_view kCeSpecVersion = "1.0";
 
+// Bounds on what a consumer accepts and stores (the inbox keys on ce_id; an index row has a size
+// limit). A UUID is 36 bytes; anything longer than these is a contract violation.
+inline constexpr size_t kMaxCeIdBytes = 256;
+inline constexpr size_t kMaxCeAttributeBytes = 1024;  // ce_source, ce_type, ce_subject, …
+
+// True when `text` is well-formed UTF-8 (no overlong forms, surrogates or code points past
+// U+10FFFF).
+bool IsUtf8(std::string_view text);
+
 // A new event with a fresh id, the current time and the given trace (a new one when empty).
 CloudEvent NewCloudEvent(std::string type, std::string source, std::string subject,
                          std::string_view parent_traceparent = {});
@@ -33,7 +42,10 @@ CloudEvent NewCloudEvent(std::string type, std::string source, std::string subje
 void AppendCloudEventHeaders(const CloudEvent& event, Headers& headers);
 
 // Reads the attributes back; nullopt with `error` set when a required one (ce_specversion,
-// ce_id, ce_source, ce_type) is missing or the spec version is not 1.0.
+// ce_id, ce_source, ce_type) is missing, the spec version is not 1.0, an attribute appears twice,
+// is not UTF-8, holds a control character or is longer than its bound, or ce_time is not
+// RFC 3339. Header values are bytes: any of them may hold anything. A malformed traceparent is
+// not an error (W3C Trace Context: start a new trace); it is dropped.
 std::optional<CloudEvent> ParseCloudEventHeaders(const Headers& headers, std::string* error);
 
 // The value of the first header with this name, if any.

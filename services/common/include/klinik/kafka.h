@@ -46,35 +46,68 @@ struct OutgoingMessage {
   Headers headers;
 };
 
+// What a refused or failed send means for the row behind it.
+enum class SendErrorClass {
+  kNone,
+  kTransient,  // try again later (broker down, queue full, timed out, not authorised yet)
+  kPermanent,  // this message can never be delivered as it is (too large, no such topic)
+  kFatal,      // the producer instance is unusable (idempotence broken): recreate it
+};
+
+// The class of a librdkafka error code (rd_kafka_resp_err_t as an int).
+SendErrorClass ClassifySendError(int code);
+
 struct DeliveryResult {
   bool ok = false;
   std::string error;  // librdkafka's text when !ok
   int32_t partition = -1;
   int64_t offset = -1;
+  SendErrorClass error_class = SendErrorClass::kNone;
 };
+
+// librdkafka's default `message.max.bytes`, and what a setting says it is.
+inline constexpr size_t kDefaultMessageMaxBytes = 1000000;
+size_t MessageMaxBytes(const KafkaSettings& settings);
 
 class Producer {
  public:
   explicit Producer(const KafkaSettings& settings);
-  ~Producer();
+  virtual ~Producer();
   Producer(const Producer&) = delete;
   Producer& operator=(const Producer&) = delete;
 
   // Queues a message; `on_delivery` runs once, from Poll() or Flush(), with the broker's answer.
-  // Returns false (and does not call on_delivery) when the local queue refused the message.
-  [[nodiscard]] bool Send(const OutgoingMessage& message,
-                          std::function<void(const DeliveryResult&)> on_delivery,
-                          std::string* error = nullptr);
+  // Returns false (and does not call on_delivery) when librdkafka refused the message at once;
+  // `error` and `error_class` then say why. Virtual so tests can inject refusals.
+  [[nodiscard]] virtual bool Send(const OutgoingMessage& message,
+                                  std::function<void(const DeliveryResult&)> on_delivery,
+                                  std::string* error = nullptr,
+                                  SendErrorClass* error_class = nullptr);
   void Poll(std::chrono::milliseconds timeout);
   // Waits until every queued message has a delivery report; false on timeout.
   bool Flush(std::chrono::milliseconds timeout);
   // Sends and waits for the delivery report (tests, tools).
   DeliveryResult SendSync(const OutgoingMessage& message, std::chrono::milliseconds timeout);
 
+  // The idempotent producer's fatal error, if one was raised ("" when none): every later send
+  // fails until Recreate().
+  [[nodiscard]] std::string FatalError() const;
+  // Fails what is still queued (each delivery callback runs with an error) and replaces the
+  // librdkafka instance with a new one from the same settings. Not thread-safe against Send.
+  void Recreate();
+  [[nodiscard]] int recreations() const { return recreations_; }
+  // Test hook: raises a real fatal error in librdkafka (rd_kafka_test_fatal_error).
+  void TriggerFatalErrorForTesting(const std::string& reason);
+  [[nodiscard]] size_t message_max_bytes() const { return message_max_bytes_; }
+
  private:
   class DeliveryReporter;
+  void Create();
+  KafkaSettings settings_;
+  size_t message_max_bytes_;
   std::unique_ptr<DeliveryReporter> reporter_;
   std::unique_ptr<RdKafka::Producer> producer_;
+  int recreations_ = 0;
 };
 
 struct ConsumedMessage {
@@ -83,7 +116,6 @@ struct ConsumedMessage {
   int64_t offset = 0;
   std::string key;
   std::string value;
-  bool has_key = false;
   Headers headers;
   int64_t timestamp_ms = 0;
 };

@@ -7,6 +7,9 @@
 //   outcome: ok|error klinik_event_processing_seconds{topic}        histogram
 //   klinik_dead_letters_total{topic}              messages sent to klinik.deadletter.v1, by origin
 //   klinik_outbox_backlog                         unsent outbox rows
+//   klinik_outbox_parked                          rows the producer refused for good, waiting
+//                                                 for an operator
+//   klinik_outbox_parked_total{topic}             rows parked, by topic
 //   klinik_consumer_lag{group}                    messages behind the high watermark
 //   klinik_grpc_requests_total{method,code}
 //   klinik_grpc_request_seconds{method}           histogram
@@ -42,6 +45,8 @@ class Metrics {
   void EventProduced(const std::string& topic, bool ok);
   void DeadLetter(const std::string& origin_topic);
   void SetOutboxBacklog(int64_t rows);
+  void SetOutboxParked(int64_t rows);
+  void OutboxParked(const std::string& topic);
   void SetConsumerLag(const std::string& group, int64_t lag);
   void GrpcRequest(const std::string& method, const std::string& code, double seconds);
   void SetReady(bool ready);
@@ -67,6 +72,8 @@ class Metrics {
   prometheus::Family<prometheus::Histogram>& processing_;
   prometheus::Family<prometheus::Counter>& dead_letters_;
   prometheus::Gauge& outbox_backlog_;
+  prometheus::Gauge& outbox_parked_;
+  prometheus::Family<prometheus::Counter>& outbox_parked_total_;
   prometheus::Family<prometheus::Gauge>& lag_;
   prometheus::Family<prometheus::Counter>& grpc_requests_;
   prometheus::Family<prometheus::Histogram>& grpc_latency_;

@@ -31,7 +31,35 @@ namespace klinik {
 class Metrics;
 
 // The platform's own tables: klinik_outbox and klinik_inbox.
+//
+// An outbox row keeps its key and headers as bytes (key_bytes, header_bytes): a Kafka record may
+// hold any byte there, and a dead letter forwards the original's. Rows written before that
+// (msg_key and a JSON `headers` text) are still read. A row the producer refuses for good is
+// parked (parked_at, park_reason) and kept for an operator; rows of the same topic and key
+// behind it wait, so order per key holds, and every other row flows.
 const std::vector<Migration>& PlatformMigrations();
+
+// Headers as bytes and back (protobuf varint framing; any byte in any name or value). Decode
+// returns false on bytes that are not such an encoding.
+std::string EncodeHeaders(const Headers& headers);
+[[nodiscard]] bool DecodeHeaders(std::string_view bytes, Headers* headers);
+
+// One row of klinik_outbox.
+struct OutboxRow {
+  int64_t id = 0;
+  OutgoingMessage message;
+  bool sent = false;
+  bool parked = false;
+  std::string park_reason;
+};
+// Every row (or those matching `where`, an SQL condition), in id order: for tests and operators'
+// tools. A row whose headers cannot be decoded comes back without headers.
+std::vector<OutboxRow> ReadOutbox(Transaction& tx, std::string_view where = {});
+
+// Makes a dead letter fit a producer limit of `max_bytes` (key, value and headers together):
+// the value is cut first, then the key, then the original headers, and `dlq_truncated` names
+// what was cut, with `dlq_original_value_bytes`. Returns true when it cut anything.
+bool FitDeadLetter(OutgoingMessage& message, size_t max_bytes);
 
 namespace inbox {
 // True when `event_id` was already processed by `consumer` (skip it).
@@ -123,6 +151,11 @@ struct OutboxRelayOptions {
   std::chrono::milliseconds retry_interval{1000};  // after a failed round
   std::chrono::milliseconds send_timeout{30000};   // wait for delivery reports
   std::chrono::hours retention{24};                // sent rows kept for inspection
+  // Rounds failing for longer than this make the relay unhealthy (/readyz answers 503).
+  std::chrono::milliseconds unhealthy_after{30000};
+  // Test hook: SIGKILL the process once a round's rows are delivered, before they are marked
+  // sent (KLINIK_TEST_CRASH_AFTER_DELIVERY).
+  bool crash_after_delivery = false;
 };
 
 class OutboxRelay {
@@ -139,11 +172,20 @@ class OutboxRelay {
   // One round: publishes up to batch_size unsent rows; returns how many were marked sent, or
   // -1 when the round failed (nothing marked that was not delivered).
   int PublishOnce();
-  // Unsent rows (the klinik_outbox_backlog gauge).
+  // Unsent rows (the klinik_outbox_backlog gauge), parked ones included.
   int64_t Backlog();
+  // Rows parked and not yet released by an operator (the klinik_outbox_parked gauge).
+  int64_t Parked();
+  // False while rounds have failed for longer than `unhealthy_after` (part of /readyz).
+  [[nodiscard]] bool Healthy() const;
 
  private:
+  struct Round;
   void Loop();
+  Round SendRound(Transaction& tx);
+  void Finish(Transaction& tx, const Round& round);
+  void Park(Transaction& tx, const OutboxRow& row, const std::string& reason);
+  void Observe(const Round& round);
 
   Database& db_;
   Producer& producer_;
@@ -156,6 +198,8 @@ class OutboxRelay {
   std::thread thread_;
   std::chrono::steady_clock::time_point next_prune_{};
   std::chrono::steady_clock::time_point next_backlog_sample_{};
+  // steady_clock ticks since the first of the current run of failed rounds; 0 when none.
+  std::atomic<int64_t> failing_since_{0};
 };
 
 }  // namespace klinik

@@ -89,6 +89,8 @@ struct ProcessorOptions {
   // A permanent storage error (not a transient one) is retried this many times, then the
   // message becomes a dead letter so the partition moves on.
   int permanent_error_attempts = 5;
+  // A longer message key breaks the contract (keys are patient, clinic or request ids).
+  size_t max_key_bytes = 1024;
   // One transaction per consumed batch (inbox, state and outbox of every message together);
   // a batch that cannot commit whole is redone one message per transaction.
   bool batch_transactions = true;
@@ -136,9 +138,15 @@ class EventProcessor : public RebalanceListener {
   Outcome ProcessOne(const ConsumedMessage& m);
   void Record(const ConsumedMessage& m, Outcome o, double seconds);
   void AfterCommit(int64_t events);
+  // The original's key, value and headers with the dlq_* headers, cut to the producer's limit.
   void WriteDeadLetter(OutboxWriter& out, const ConsumedMessage& m, const std::string& error);
-  // Parks `m` as a dead letter in its own transaction; false (and a retry scheduled) when even
-  // that cannot be written.
+  // Only where it came from and why (no key, value or original headers): for a message whose
+  // full dead letter cannot be written.
+  void WriteMinimalDeadLetter(OutboxWriter& out, const ConsumedMessage& m,
+                              const std::string& error);
+  // Parks `m` as a dead letter in its own transaction, a minimal one when the full one cannot
+  // be written; false (and a retry scheduled) only when the database cannot take either, which
+  // a transient failure explains.
   bool DeadLetterAfterFailure(const ConsumedMessage& m, const std::string& event_id,
                               const std::string& error);
   void ScheduleRetry(const TopicPartition& tp, int64_t offset, const std::string& why);
@@ -161,7 +169,8 @@ class EventProcessor : public RebalanceListener {
   std::map<TopicPartition, int> attempts_;        // consecutive failures, kept across resume
   std::map<TopicPartition, int64_t> rewound_to_;  // the offset a rewound partition must resume at
   std::atomic<int> retrying_partitions_{0};
-  std::string source_;  // ce_source of what this processor writes
+  std::string source_;        // ce_source of what this processor writes
+  size_t message_max_bytes_;  // the producer's limit, which dead letters are cut to
   int64_t committed_events_ = 0;
 };
 

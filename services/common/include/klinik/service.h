@@ -21,6 +21,8 @@
 //   KLINIK_BATCH_SIZE          messages per consumed batch (default 500)
 //   KLINIK_POLL_TIMEOUT        wait for a batch (default 100ms)
 //   KLINIK_RETRY_INITIAL / KLINIK_RETRY_MAX   backoff of a paused partition (200ms / 30s)
+//   KLINIK_OUTBOX_BATCH_SIZE   outbox rows published per relay round (default 500)
+//   KLINIK_OUTBOX_UNHEALTHY_AFTER  relay rounds failing this long make /readyz 503 (30s)
 //   KLINIK_LOG_LEVEL           debug, info, warn, error (default info)
 //   KLINIK_PORTS_FILE          where to write {"grpc":…, "http":…} once listening (tests, tools)
 #pragma once
