@@ -88,11 +88,12 @@ SendErrorClass ClassifySendError(int code) {
     case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
     case RD_KAFKA_RESP_ERR__INVALID_ARG:
     case RD_KAFKA_RESP_ERR__BAD_MSG:
-    // Its topic or partition does not exist (librdkafka reports this once the metadata says so,
-    // after its own wait) or its name is not a valid topic name.
+    // Its topic or partition does not exist (librdkafka's local verdict, given once the cluster's
+    // metadata says so after topic.metadata.propagation.max.ms) or its name is not a valid topic
+    // name. A broker's UNKNOWN_TOPIC_OR_PART is not among these: brokers answer it while a new
+    // topic propagates or a partition moves, so it is retried.
     case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
     case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
-    case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
     case RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION:
       return SendErrorClass::kPermanent;
     default:

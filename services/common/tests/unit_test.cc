@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <sstream>
 
 #include "klinik/cloudevents.h"
@@ -223,6 +224,35 @@ TEST(Time, CivilDates) {
   EXPECT_EQ(FormatCivilDate(AddDays(*ParseCivilDate("2024-02-28"), 1)), "2024-02-29");
 }
 
+// Found by fuzz/rfc3339 and fuzz/cloudevents_headers (as ce_time): a date past 2262 overflowed
+// TimePoint's 64-bit nanoseconds and came back as an instant in the 19th century.
+TEST(Time, Rfc3339OutsideTheRepresentableYearsIsRefused) {
+  EXPECT_FALSE(ParseRfc3339("2825-07-21T01:30:00.123Z"));
+  EXPECT_FALSE(ParseRfc3339("9999-12-31T23:59:59Z"));
+  EXPECT_FALSE(ParseRfc3339("1500-01-01T00:00:00Z"));
+  EXPECT_EQ(FormatRfc3339(*ParseRfc3339("2261-12-31T23:59:59Z")), "2261-12-31T23:59:59Z");
+  EXPECT_EQ(FormatRfc3339(*ParseRfc3339("1678-01-01T00:00:00Z")), "1678-01-01T00:00:00Z");
+}
+
+// Found by fuzz/screening_intake, fuzz/pharmacy_intake and fuzz/referral_intake: an app's
+// Timestamp past 2262 overflowed on conversion; any seconds and nanos now saturate.
+TEST(Time, UnixTimesSaturateAtTheRepresentableYears) {
+  EXPECT_EQ(FormatRfc3339(FromUnixMillis(253402300799000)), "2261-12-31T23:59:59Z");
+  EXPECT_EQ(FormatRfc3339(FromUnixTime(253402300799, 999999999)), "2261-12-31T23:59:59Z");
+  EXPECT_EQ(FormatRfc3339(FromUnixTime(std::numeric_limits<int64_t>::max(), -1)),
+            "2261-12-31T23:59:59Z");
+  EXPECT_EQ(FormatRfc3339(FromUnixTime(std::numeric_limits<int64_t>::min(), 0)),
+            "1678-01-01T00:00:00Z");
+  EXPECT_EQ(FromUnixTime(1768446000, 250'000'000), FromUnixMillis(1768446000250));
+}
+
+// Found by fuzz/duration: "171735283183385792h" overflowed into a negative duration.
+TEST(Config, DurationsLongerThanAClockHoldsAreRefused) {
+  EXPECT_THROW((void)ParseDuration("171735283183385792h"), std::invalid_argument);
+  EXPECT_THROW((void)ParseDuration("106752d"), std::invalid_argument);
+  EXPECT_EQ(ParseDuration("106751d"), std::chrono::hours(24 * 106751));
+}
+
 // Hostile envelopes (issue 14): header values are bytes; anything a producer can send is either
 // a valid event or a clear contract error, never an exception.
 Headers ValidHeaders() {
@@ -341,7 +371,7 @@ TEST(KafkaErrors, RefusalsAreClassedPermanentTransientOrFatal) {
   // librdkafka's codes: MSG_SIZE_TOO_LARGE 10, UNKNOWN_TOPIC_OR_PART 3, _UNKNOWN_TOPIC -188,
   // _MSG_TIMED_OUT -192, _QUEUE_FULL -184, _FATAL -150, _TRANSPORT -195.
   EXPECT_EQ(ClassifySendError(10), SendErrorClass::kPermanent);
-  EXPECT_EQ(ClassifySendError(3), SendErrorClass::kPermanent);
+  EXPECT_EQ(ClassifySendError(3), SendErrorClass::kTransient) << "a topic still propagating";
   EXPECT_EQ(ClassifySendError(-188), SendErrorClass::kPermanent);
   EXPECT_EQ(ClassifySendError(-192), SendErrorClass::kTransient);
   EXPECT_EQ(ClassifySendError(-184), SendErrorClass::kTransient);
