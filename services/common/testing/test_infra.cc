@@ -145,17 +145,29 @@ std::vector<ConsumedMessage> ReadTopic(const std::string& topic, size_t count,
   return out;
 }
 
-void StartGroupAtEnd(const std::string& group, const std::vector<std::string>& topics) {
+namespace {
+
+// A consumer of group `group` that subscribes to nothing: it reads and commits the group's
+// offsets by hand. `who` names the caller in errors.
+std::unique_ptr<RdKafka::KafkaConsumer> GroupHandle(const std::string& group,
+                                                    const std::string& who) {
   std::string error;
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   if (conf->set("bootstrap.servers", KafkaBootstrap(), error) != RdKafka::Conf::CONF_OK ||
       conf->set("group.id", group, error) != RdKafka::Conf::CONF_OK ||
       conf->set("enable.auto.commit", "false", error) != RdKafka::Conf::CONF_OK) {
-    throw std::runtime_error("StartGroupAtEnd: " + error);
+    throw std::runtime_error(who + ": " + error);
   }
   std::unique_ptr<RdKafka::KafkaConsumer> consumer(
       RdKafka::KafkaConsumer::create(conf.get(), error));
-  if (!consumer) throw std::runtime_error("StartGroupAtEnd: " + error);
+  if (!consumer) throw std::runtime_error(who + ": " + error);
+  return consumer;
+}
+
+}  // namespace
+
+void StartGroupAtEnd(const std::string& group, const std::vector<std::string>& topics) {
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer = GroupHandle(group, "StartGroupAtEnd");
   RdKafka::Metadata* raw = nullptr;
   if (consumer->metadata(true, nullptr, &raw, 10000) != RdKafka::ERR_NO_ERROR) {
     throw std::runtime_error("StartGroupAtEnd: no metadata");
@@ -191,16 +203,8 @@ void StartGroupAtEnd(const std::string& group, const std::vector<std::string>& t
 }
 
 int64_t GroupLag(const std::string& group, const std::string& topic) {
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer = GroupHandle(group, "GroupLag");
   std::string error;
-  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-  if (conf->set("bootstrap.servers", KafkaBootstrap(), error) != RdKafka::Conf::CONF_OK ||
-      conf->set("group.id", group, error) != RdKafka::Conf::CONF_OK ||
-      conf->set("enable.auto.commit", "false", error) != RdKafka::Conf::CONF_OK) {
-    throw std::runtime_error("GroupLag: " + error);
-  }
-  std::unique_ptr<RdKafka::KafkaConsumer> consumer(
-      RdKafka::KafkaConsumer::create(conf.get(), error));
-  if (!consumer) throw std::runtime_error("GroupLag: " + error);
   std::unique_ptr<RdKafka::Topic> handle(
       RdKafka::Topic::create(consumer.get(), topic, nullptr, error));
   RdKafka::Metadata* raw = nullptr;

@@ -85,14 +85,20 @@ class ProcessorTest : public ::testing::TestWithParam<std::string> {
     ASSERT_TRUE(producer_->SendSync(m, 10s).ok);
   }
 
-  // Runs the loop on everything sent until `done` holds (or 60 s pass), then stops it.
-  void RunUntil(ScriptedHandler& handler, const std::function<bool()>& done) {
+  // The loop's options for this test's topic, with a fresh group and quick retries.
+  ProcessorOptions Options() {
     ProcessorOptions o;
     o.service = "processor-test";
     o.group_id = testing::UniqueName("processor-test");
     o.topics = {topic_};
     o.retry_initial = 50ms;
     o.retry_max = 200ms;
+    return o;
+  }
+
+  // Runs the loop on everything sent until `done` holds (or 60 s pass), then stops it.
+  void RunUntil(ScriptedHandler& handler, const std::function<bool()>& done) {
+    ProcessorOptions o = Options();
     KafkaSettings kafka = testing::KafkaTestSettings();
     kafka.properties["auto.offset.reset"] = "earliest";
     EventProcessor processor(o, kafka, *db_, handler, nullptr, nullptr);
@@ -332,12 +338,7 @@ TEST_P(ProcessorTest, HostileEnvelopeFuzzEveryValidEventOnceEveryInvalidDeadLett
   }
 
   StrictHandler handler;
-  ProcessorOptions o;
-  o.service = "processor-test";
-  o.group_id = testing::UniqueName("processor-fuzz");
-  o.topics = {topic_};
-  o.retry_initial = 50ms;
-  o.retry_max = 200ms;
+  ProcessorOptions o = Options();
   EventProcessor processor(o, testing::KafkaTestSettings(), *db_, handler, nullptr, nullptr);
   Producer relay_producer(testing::KafkaTestSettings());
   OutboxRelay relay(*db_, relay_producer, nullptr, {.service = o.group_id});

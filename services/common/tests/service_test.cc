@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <map>
 #include <set>
 
 #include <grpcpp/generic/generic_stub.h>
@@ -129,6 +130,49 @@ TEST_P(TallyFixture, SigkillAfterDatabaseCommitBeforeOffsetCommitLosesAndDoubles
   }
   EXPECT_EQ(ce_ids_by_request.size(), static_cast<size_t>(kEvents));
   for (const auto& [request, ids] : ce_ids_by_request) EXPECT_EQ(ids.size(), 1u) << request;
+}
+
+TEST_P(TallyFixture, FaultSigkillBetweenDeliveryAndMarkSentResendsWithTheSameCeIds) {
+  constexpr int kEvents = 20;
+  for (int i = 0; i < kEvents; ++i) Send(Intake(input_, "req-" + std::to_string(100 + i)));
+
+  // First run: its relay is killed right after its first delivery reports, before it marks
+  // the delivered rows sent.
+  {
+    testing::ChildProcess first(TallyBinary(), {},
+                                Env({{"KLINIK_TEST_CRASH_AFTER_DELIVERY", "true"}}));
+    EXPECT_EQ(first.Wait(60s), 128 + SIGKILL) << first.Output();
+  }
+  auto db = Database::Open(url_, 1);
+  auto unsent = [&] {
+    return db->Read([](Transaction& tx) {
+      return tx.Query("SELECT COUNT(*) FROM klinik_outbox WHERE sent_at IS NULL").at(0).Int(0);
+    });
+  };
+  int64_t unsent_after_kill = unsent();
+  EXPECT_GT(unsent_after_kill, 0) << "delivered rows were left unmarked by the kill";
+  EXPECT_FALSE(testing::ReadTopic(output_, 1, 30s).empty())
+      << "the first run did deliver before it died";
+
+  // Second run: the unmarked rows are sent again, with the ce_ids they had.
+  testing::ChildProcess second(TallyBinary(), {}, Env());
+  ASSERT_TRUE(testing::WaitUntil([&] { return TallyCount() == kEvents && unsent() == 0; }, 60s))
+      << second.Output();
+  auto out = testing::ReadTopic(output_, static_cast<size_t>(kEvents) + 1, 30s);
+  second.Signal(SIGTERM);
+  EXPECT_EQ(second.Wait(30s), 0) << second.Output();
+  std::map<std::string, std::set<std::string>> ce_ids_by_request;
+  for (const auto& m : out) {
+    v1::PatientEvent fact;
+    ASSERT_TRUE(fact.ParseFromString(m.value));
+    ce_ids_by_request[fact.registration_matched().request_id()].insert(
+        *FindHeader(m.headers, "ce_id"));
+  }
+  EXPECT_GT(out.size(), static_cast<size_t>(kEvents)) << "some facts were published twice";
+  EXPECT_EQ(ce_ids_by_request.size(), static_cast<size_t>(kEvents)) << "nothing lost";
+  for (const auto& [request, ids] : ce_ids_by_request) {
+    EXPECT_EQ(ids.size(), 1u) << request << ": a re-sent fact must keep its ce_id";
+  }
 }
 
 TEST_P(TallyFixture, PeriodicTaskWakesAsSoonAsAConsumedEventCommits) {
