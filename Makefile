@@ -5,12 +5,13 @@ JOBS ?= $(shell nproc)
 CTEST_JOBS ?= 3
 CMAKE_FLAGS ?=
 DEMO ?= 1
+FUZZ_SECONDS ?= 300
 
 # ccache keys on paths relative to the checkout, so clones in other folders share the cache.
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: all deps configure build test run clean format sanitize bench
+.PHONY: all deps configure build test fuzz run clean format sanitize bench
 
 all: build
 
@@ -25,8 +26,18 @@ configure: $(BUILD_DIR)/build.ninja
 build: deps configure
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
+# The fuzz.* tests' run counts are listed after ctest's summary (README.md, "Fuzzing").
 test: build
-	cd $(BUILD_DIR) && ctest --output-on-failure -j $(CTEST_JOBS) --timeout 600
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(CTEST_JOBS) --timeout 600; status=$$?; \
+	  cat fuzz-runs/*.runs 2>/dev/null; exit $$status
+
+# Each libFuzzer target for FUZZ_SECONDS, its corpus growing in $(BUILD_DIR)/fuzz-runs/ from run
+# to run.
+fuzz: deps configure
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target klinik_fuzz
+	cd $(BUILD_DIR) && KLINIK_FUZZ_SECONDS=$(FUZZ_SECONDS) KLINIK_FUZZ_KEEP_CORPUS=1 \
+	  ctest -L fuzz --no-tests=error --output-on-failure -j $(CTEST_JOBS) \
+	  --timeout $$(( $(FUZZ_SECONDS) + 600 )); status=$$?; cat fuzz-runs/*.runs 2>/dev/null; exit $$status
 
 run: build
 	DEMO=$(DEMO) bash tools/dev/run.sh $(BUILD_DIR) $(RUN_ARGS)

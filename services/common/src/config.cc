@@ -47,6 +47,12 @@ std::chrono::milliseconds ParseDuration(std::string_view text) {
   if (it == kUnitsMs.end()) {
     throw std::invalid_argument("expected a duration with a unit (ms, s, m, h, d), e.g. 30s");
   }
+  // Durations are added to clocks that count nanoseconds in 64 bits (about 292 years from their
+  // epoch): at most a century keeps that, and this product, from overflowing.
+  constexpr int64_t kMaxMs = int64_t{36'500} * 86'400'000;
+  if (number > kMaxMs / it->second) {
+    throw std::invalid_argument("duration too long: at most 36500d (100 years)");
+  }
   return std::chrono::milliseconds(number * it->second);
 }
 

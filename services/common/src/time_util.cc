@@ -2,6 +2,7 @@
 
 #include <uuid/uuid.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cstdio>
@@ -19,6 +20,12 @@ bool ParseInt(std::string_view text, int& out) {
   auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
   return ec == std::errc() && p == text.data() + text.size();
 }
+
+// The first and last millisecond of kFirstYear..kLastYear.
+constexpr sys_days kFirstDay = year(kFirstYear) / January / 1;
+constexpr sys_days kEndDay = year(kLastYear + 1) / January / 1;
+constexpr int64_t kFirstMillis = duration_cast<milliseconds>(kFirstDay.time_since_epoch()).count();
+constexpr int64_t kLastMillis = duration_cast<milliseconds>(kEndDay.time_since_epoch()).count() - 1;
 
 }  // namespace
 
@@ -53,8 +60,10 @@ std::optional<TimePoint> ParseRfc3339(std::string_view s) {
     return std::nullopt;
   }
   auto date = ParseCivilDate(s.substr(0, 10));
+  // Outside these years the instant would overflow a TimePoint (time_util.h).
+  if (!date || date->year < kFirstYear || date->year > kLastYear) return std::nullopt;
   int hh, mm, ss;
-  if (!date || !ParseInt(s.substr(11, 2), hh) || !ParseInt(s.substr(14, 2), mm) ||
+  if (!ParseInt(s.substr(11, 2), hh) || !ParseInt(s.substr(14, 2), mm) ||
       !ParseInt(s.substr(17, 2), ss) || hh > 23 || mm > 59 || ss > 60) {
     return std::nullopt;
   }
@@ -128,7 +137,16 @@ int64_t ToUnixMillis(TimePoint t) {
   return duration_cast<milliseconds>(t.time_since_epoch()).count();
 }
 TimePoint FromUnixMillis(int64_t ms) {
+  ms = std::clamp(ms, kFirstMillis, kLastMillis);
   return TimePoint(duration_cast<Clock::duration>(milliseconds(ms)));
+}
+
+TimePoint FromUnixTime(int64_t secs, int32_t nanos) {
+  // Whole seconds are bounded before anything is multiplied, so nothing can overflow.
+  if (secs < kFirstMillis / 1000) return FromUnixMillis(kFirstMillis);
+  if (secs > kLastMillis / 1000) return FromUnixMillis(kLastMillis);
+  TimePoint t = TimePoint(seconds(secs)) + nanoseconds(nanos);
+  return std::clamp(t, FromUnixMillis(kFirstMillis), FromUnixMillis(kLastMillis));
 }
 
 std::string NewUuid() {

@@ -247,10 +247,10 @@ TEST(Time, UnixTimesSaturateAtTheRepresentableYears) {
 }
 
 // Found by fuzz/duration: "171735283183385792h" overflowed into a negative duration.
-TEST(Config, DurationsLongerThanAClockHoldsAreRefused) {
+TEST(Config, DurationsLongerThanACenturyAreRefused) {
   EXPECT_THROW((void)ParseDuration("171735283183385792h"), std::invalid_argument);
-  EXPECT_THROW((void)ParseDuration("106752d"), std::invalid_argument);
-  EXPECT_EQ(ParseDuration("106751d"), std::chrono::hours(24 * 106751));
+  EXPECT_THROW((void)ParseDuration("36501d"), std::invalid_argument);
+  EXPECT_EQ(ParseDuration("36500d"), std::chrono::hours(24 * 36500));
 }
 
 // Hostile envelopes (issue 14): header values are bytes; anything a producer can send is either

@@ -53,7 +53,7 @@ void SetTimestamp(int64_t unix_ms, google::protobuf::Timestamp* out) {
 
 int64_t TimestampMs(const google::protobuf::Timestamp& t, int64_t fallback_ms) {
   if (t.seconds() == 0 && t.nanos() == 0) return fallback_ms;
-  return t.seconds() * 1000 + t.nanos() / 1'000'000;
+  return klinik::ToUnixMillis(klinik::FromUnixTime(t.seconds(), t.nanos()));
 }
 
 }  // namespace pharmacy

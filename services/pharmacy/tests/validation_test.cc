@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <limits>
 
+#include "facts.h"
 #include "validation.h"
 
 namespace pharmacy {
@@ -55,6 +57,21 @@ TEST(ValidateReceive, ExpiryIsJudgedOnTheClinicsCalendar) {
   reasons.clear();
   ValidateReceive(c, LocalCalendar{0}, reasons);
   EXPECT_TRUE(reasons.empty());
+}
+
+// Found by fuzz/pharmacy_intake: a received_at in 2315 overflowed when its day was taken and
+// came back as a day in the 19th century, so an expired lot passed as usable.
+TEST(ValidateReceive, AReceivedAtNoClockCanHoldIsJudgedOnTheLastDayOneCan) {
+  google::protobuf::Timestamp received_at;
+  received_at.set_seconds(10895276104);
+  int64_t at = TimestampMs(received_at, 0);
+  EXPECT_EQ(at, klinik::ToUnixMillis(*klinik::ParseRfc3339("2261-12-31T23:59:59.999Z")));
+  ReceiveCommand c{"r", "c", "93000001", "x", "L", "2027-06-30", 5, "TAB", "", at};
+  Reasons reasons;
+  ValidateReceive(c, LocalCalendar{}, reasons);
+  EXPECT_THAT(Codes(reasons), ::testing::ElementsAre("EXPIRY_IN_PAST@expiry_date"));
+  received_at.set_seconds(std::numeric_limits<int64_t>::max());
+  EXPECT_EQ(TimestampMs(received_at, 0), at);
 }
 
 TEST(ValidateDispense, NamesTheOffendingLine) {

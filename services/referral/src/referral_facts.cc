@@ -35,7 +35,9 @@ google::protobuf::Timestamp ToTimestamp(TimePoint t) {
 
 std::optional<TimePoint> FromTimestamp(const google::protobuf::Timestamp& t) {
   if (t.seconds() == 0 && t.nanos() == 0) return std::nullopt;
-  return klinik::FromUnixMillis(t.seconds() * 1000 + t.nanos() / 1000000);
+  // To the millisecond, as referrals are stored.
+  return std::chrono::floor<std::chrono::milliseconds>(
+      klinik::FromUnixTime(t.seconds(), t.nanos()));
 }
 
 const char* CeType(StepKind kind) {
@@ -83,6 +85,18 @@ const char* IntakeType(v1::ReferralIntake::KindCase kind) {
     case v1::ReferralIntake::kCancelReferral:
       return "id.klinik.intake.cancel_referral.v1";
     case v1::ReferralIntake::KIND_NOT_SET:
+      break;
+  }
+  return "";
+}
+
+const char* ScreeningType(v1::ScreeningEvent::KindCase kind) {
+  switch (kind) {
+    case v1::ScreeningEvent::kScreeningCompleted:
+      return "id.klinik.screening.completed.v1";
+    case v1::ScreeningEvent::kScreeningRejected:
+      return "id.klinik.screening.rejected.v1";
+    case v1::ScreeningEvent::KIND_NOT_SET:
       break;
   }
   return "";

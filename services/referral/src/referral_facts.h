@@ -18,8 +18,11 @@ namespace referral {
 inline constexpr const char* kTransitionRejectedType = "id.klinik.referral.transition_rejected.v1";
 
 // ce_type of an intake request (the attempted transition), e.g.
-// "id.klinik.intake.accept_referral.v1".
+// "id.klinik.intake.accept_referral.v1"; "" when no kind is set.
 [[nodiscard]] const char* IntakeType(klinik::v1::ReferralIntake::KindCase kind);
+// ce_type of a klinik.screenings.v1 fact (as written in screening.proto), e.g.
+// "id.klinik.screening.completed.v1"; "" when no kind is set.
+[[nodiscard]] const char* ScreeningType(klinik::v1::ScreeningEvent::KindCase kind);
 
 [[nodiscard]] NewReferral FromProto(const klinik::v1::RequestReferral& request);
 // The automatic referral a ScreeningCompleted recommends, to the clinic's puskesmas.

@@ -5,6 +5,7 @@
 
 #include <fstream>
 #include <functional>
+#include <limits>
 
 #include "referral_config.h"
 #include "referral_facts.h"
@@ -293,6 +294,15 @@ TEST(Facts, TimestampsRoundTripToTheMillisecond) {
   EXPECT_EQ(ts.nanos(), 123000000);
   EXPECT_EQ(FromTimestamp(ts), t);
   EXPECT_FALSE(FromTimestamp(google::protobuf::Timestamp()).has_value());
+}
+
+// Found by fuzz/referral_intake: an acted_at or requested_at past 2262 overflowed on conversion.
+TEST(Facts, TimestampsBeyondWhatAClockHoldsSaturate) {
+  google::protobuf::Timestamp far;
+  far.set_seconds(253402300799);  // 9999-12-31T23:59:59Z
+  EXPECT_EQ(FromTimestamp(far), klinik::ParseRfc3339("2261-12-31T23:59:59.999Z"));
+  far.set_seconds(std::numeric_limits<int64_t>::min());
+  EXPECT_EQ(FromTimestamp(far), klinik::ParseRfc3339("1678-01-01T00:00:00Z"));
 }
 
 // --- page token ---

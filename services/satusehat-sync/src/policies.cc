@@ -135,13 +135,19 @@ std::string ReasonCode(Verdict verdict) {
 }
 
 std::optional<Millis> ParseRetryAfter(const std::string& header) {
-  size_t b = header.find_first_not_of(" \t");
-  size_t e = header.find_last_not_of(" \t\r\n");
+  // The same blanks at both ends, so a value of blanks alone (" \r\n") is found empty here.
+  constexpr const char* kBlanks = " \t\r\n";
+  size_t b = header.find_first_not_of(kBlanks);
   if (b == std::string::npos) return std::nullopt;
+  size_t e = header.find_last_not_of(kBlanks);
   std::string_view v(header.data() + b, e - b + 1);
   int64_t seconds = 0;
   auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), seconds);
   if (ec != std::errc() || end != v.data() + v.size() || seconds < 0) return std::nullopt;
+  // The wait is added to a clock counting nanoseconds in 64 bits (about 292 years from its
+  // epoch); one past a century is no usable hint and could overflow there.
+  constexpr int64_t kMaxSeconds = int64_t{36'500} * 86'400;
+  if (seconds > kMaxSeconds) return std::nullopt;
   return Millis(seconds * 1000);
 }
 

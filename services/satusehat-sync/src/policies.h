@@ -102,8 +102,8 @@ std::string ReasonCode(Verdict verdict);
   return v == Verdict::kUnauthorized || v == Verdict::kThrottled || v == Verdict::kUnavailable;
 }
 
-// Retry-After header value: delta seconds ("2"); HTTP dates are not used by the gateway and give
-// nullopt.
+// Retry-After header value: delta seconds ("2"), at most a century; HTTP dates are not used by
+// the gateway and give nullopt.
 std::optional<Millis> ParseRetryAfter(const std::string& header);
 
 }  // namespace satusehat_sync

@@ -161,5 +161,15 @@ TEST(RetryAfter, DeltaSecondsOnly) {
   EXPECT_EQ(ParseRetryAfter(""), std::nullopt);
 }
 
+// Found by fuzz/retry_after: blanks ending in CR or LF trimmed to a view ending before it began
+// (a read past the value; fails under `make sanitize`), and a huge value overflowed.
+TEST(RetryAfter, BlanksAloneOrAWaitPastACenturyAreNoHint) {
+  EXPECT_EQ(ParseRetryAfter("   \r"), std::nullopt);
+  EXPECT_EQ(ParseRetryAfter(" \r\n"), std::nullopt);
+  EXPECT_EQ(ParseRetryAfter("9223372036854775807"), std::nullopt);
+  EXPECT_EQ(ParseRetryAfter("3153600001"), std::nullopt);
+  EXPECT_EQ(ParseRetryAfter("3153600000"), Millis(3153600000000));
+}
+
 }  // namespace
 }  // namespace satusehat_sync

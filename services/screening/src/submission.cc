@@ -77,8 +77,7 @@ MeasurementValues FromProto(const klinik::v1::Measurements& m) {
 }
 
 klinik::TimePoint FromTimestamp(const google::protobuf::Timestamp& t) {
-  return klinik::TimePoint(std::chrono::duration_cast<klinik::Clock::duration>(
-      std::chrono::seconds(t.seconds()) + std::chrono::nanoseconds(t.nanos())));
+  return klinik::FromUnixTime(t.seconds(), t.nanos());
 }
 
 void ToTimestamp(klinik::TimePoint t, google::protobuf::Timestamp* out) {

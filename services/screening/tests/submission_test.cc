@@ -72,6 +72,17 @@ TEST(Submission, MeasuredAtIsRequiredAndMayBeSlightlyAhead) {
   EXPECT_THAT(ValidateSubmission(s, kNow), IsEmpty());
 }
 
+// Found by fuzz/screening_intake: a measured_at past 2262 overflowed and came back in the past,
+// so a device clock set to 9999 passed as a valid measurement.
+TEST(Submission, AMeasuredAtNoClockCanHoldIsInTheFuture) {
+  klinik::v1::SubmitScreening s = Valid();
+  s.mutable_measured_at()->set_seconds(253402300799);  // 9999-12-31T23:59:59Z
+  EXPECT_THAT(Codes(ValidateSubmission(s, kNow)), ElementsAre("MEASURED_AT_IN_FUTURE:measured_at"));
+  // 0001-01-01 saturates too (the handler then refuses it as measured before birth).
+  s.mutable_measured_at()->set_seconds(-62135596800);
+  EXPECT_EQ(FromTimestamp(s.measured_at()), *klinik::ParseRfc3339("1678-01-01T00:00:00Z"));
+}
+
 TEST(Submission, PresenceIsKeptWhenConverting) {
   klinik::v1::Measurements m;
   m.set_systolic_mmhg(0);  // present, even though 0

@@ -71,8 +71,8 @@ class Config {
   bool help_ = false;
 };
 
-// Parses "250ms", "30s", "5m", "72h", "90d"; nullopt-like failure is reported by throwing
-// std::invalid_argument with a hint.
+// Parses "250ms", "30s", "5m", "72h", "90d" (at most a century, 36500d); nullopt-like failure is
+// reported by throwing std::invalid_argument with a hint.
 std::chrono::milliseconds ParseDuration(std::string_view text);
 
 }  // namespace klinik

@@ -13,11 +13,18 @@ namespace klinik {
 using Clock = std::chrono::system_clock;
 using TimePoint = Clock::time_point;
 
+// The years of the instants taken from outside (RFC 3339 text, apps' protobuf Timestamps). A
+// TimePoint counts nanoseconds in 64 bits (1677-09-21 to 2262-04-11); the months to spare let a
+// caller add an offset or a deadline to any accepted instant without overflow.
+inline constexpr int kFirstYear = 1678;
+inline constexpr int kLastYear = 2261;
+
 // "2025-07-21T01:30:00Z" (or with ".123" milliseconds); always UTC.
 std::string FormatRfc3339(TimePoint t, bool millis = false);
 // "2025-07-21T01:30:00+00:00": SatuSehat's form, UTC with an explicit offset.
 std::string FormatFhirDateTime(TimePoint t);
-// Accepts "Z" or "+hh:mm"/"-hh:mm" offsets and optional fractional seconds.
+// Accepts "Z" or "+hh:mm"/"-hh:mm" offsets and optional fractional seconds; nullopt for a date
+// outside kFirstYear..kLastYear.
 std::optional<TimePoint> ParseRfc3339(std::string_view text);
 
 // A calendar date without a time zone (birth dates, expiry dates).
@@ -37,7 +44,10 @@ CivilDate AddDays(const CivilDate& date, int64_t days);
 TimePoint StartOfDay(const CivilDate& date);
 
 int64_t ToUnixMillis(TimePoint t);
+// Both saturate at the first and last instant of kFirstYear..kLastYear, so any value (a
+// protobuf Timestamp's seconds and nanos as an app sent them) converts without overflow.
 TimePoint FromUnixMillis(int64_t ms);
+TimePoint FromUnixTime(int64_t seconds, int32_t nanos);
 
 // A random (version 4) UUID in canonical lower-case form.
 std::string NewUuid();
