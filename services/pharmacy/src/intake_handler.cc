@@ -10,10 +10,31 @@ namespace {
 
 using klinik::HandleResult;
 
+// ce_type of each request kind (pharmacy.proto).
 constexpr const char* kReceiveType = "id.klinik.intake.receive_stock.v1";
+constexpr const char* kDispenseType = "id.klinik.intake.dispense_medication.v1";
 constexpr const char* kAdjustType = "id.klinik.intake.adjust_stock.v1";
 constexpr const char* kRecallType = "id.klinik.intake.recall_lot.v1";
 constexpr const char* kReorderType = "id.klinik.intake.set_reorder_level.v1";
+
+const char* IntakeType(klinik::v1::PharmacyIntake::KindCase kind) {
+  using K = klinik::v1::PharmacyIntake;
+  switch (kind) {
+    case K::kReceiveStock:
+      return kReceiveType;
+    case K::kDispenseMedication:
+      return kDispenseType;
+    case K::kAdjustStock:
+      return kAdjustType;
+    case K::kRecallLot:
+      return kRecallType;
+    case K::kSetReorderLevel:
+      return kReorderType;
+    case K::KIND_NOT_SET:
+      break;
+  }
+  return "";
+}
 
 }  // namespace
 
@@ -22,8 +43,14 @@ HandleResult IntakeHandler::Handle(const klinik::InboundEvent& event, klinik::Ou
   if (!intake.ParseFromString(event.message.value)) {
     return HandleResult::DeadLetter("value is not a klinik.v1.PharmacyIntake");
   }
-  int64_t now = settings_.now();
   using K = klinik::v1::PharmacyIntake;
+  // The ce_type header lets subscribers filter without decoding; a header that lies about the
+  // payload breaks the contract, so such a request is parked rather than guessed at.
+  if (intake.kind_case() != K::KIND_NOT_SET && event.ce.type != IntakeType(intake.kind_case())) {
+    return HandleResult::DeadLetter("ce_type '" + event.ce.type + "' does not match " +
+                                    K::descriptor()->FindFieldByNumber(intake.kind_case())->name());
+  }
+  int64_t now = settings_.now();
   switch (intake.kind_case()) {
     case K::kReceiveStock:
       return Receive(intake.receive_stock(), out, now);

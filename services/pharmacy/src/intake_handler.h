@@ -3,6 +3,7 @@
 //
 // Outcome mapping (the only place):
 //   not a PharmacyIntake / no kind set        -> dead letter
+//   ce_type not the one of the request's kind -> dead letter
 //   refused by validation or by the ledger    -> DispenseRejected or PharmacyRequestRejected,
 //   Rejected applied                                   -> the fact(s) and any alerts, Applied
 //   StorageError                              -> propagates: the processor retries (transient)

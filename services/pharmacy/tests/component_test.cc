@@ -7,8 +7,11 @@
 
 #include <regex>
 
+#include "intake_handler.h"
 #include "klinik/grpc.h"
+#include "klinik/outbox.h"
 #include "klinik/time_util.h"
+#include "pharmacy_store.h"
 #include "pharmacy_test_util.h"
 
 namespace pharmacy {
@@ -353,6 +356,78 @@ TEST_P(PharmacyComponentTest, ExpiryCheckWarnsOnceAcrossARestart) {
 
 INSTANTIATE_TEST_SUITE_P(Backends, PharmacyComponentTest, ::testing::Values("sqlite", "postgres"),
                          [](const auto& info) { return info.param; });
+
+// The handler alone, in a transaction on SQLite: each kind of request labelled with the next
+// kind's ce_type is a dead letter naming the header and the payload's kind, and moves nothing;
+// the same requests rightly labelled are then applied.
+TEST(PharmacyIntakeHandler, CeTypeMismatchIsDeadLetterAndMovesNoStock) {
+  auto db = klinik::Database::Open(klinik::testing::FreshSqliteDatabase(), 2);
+  db->Migrate("klinik_platform", klinik::PlatformMigrations());
+  db->Migrate("pharmacy", store::Migrations());
+  Settings settings;
+  settings.output_topic = "klinik.pharmacy.v1";
+  settings.now = [] { return klinik::ToUnixMillis(klinik::Clock::now()); };
+  PharmacyMetrics metrics(nullptr);
+  IntakeHandler handler(settings, metrics);
+  const std::string clinic = "clinic-ce";
+
+  klinik::v1::PharmacyIntake adjust;
+  auto* a = adjust.mutable_adjust_stock();
+  a->set_request_id("a1");
+  a->set_clinic_id(clinic);
+  a->set_item_code(kItem);
+  a->set_lot_number("A");
+  a->set_reason(klinik::v1::ADJUSTMENT_REASON_DAMAGED);
+  a->set_quantity_delta(-1);
+  a->set_adjusted_by(testing::kStaffNik);
+  klinik::v1::PharmacyIntake recall;
+  recall.mutable_recall_lot()->set_request_id("x1");
+  recall.mutable_recall_lot()->set_item_code(kItem);
+  recall.mutable_recall_lot()->set_lot_number("A");
+  // In the order they can all be applied; each is first sent as the next one's kind.
+  const std::vector<std::pair<klinik::v1::PharmacyIntake, std::string>> requests = {
+      {testing::Receive("r1", clinic, kItem, "A", testing::DaysFromToday(100), 10),
+       "id.klinik.intake.receive_stock.v1"},
+      {testing::Dispense("d1", clinic, {{kItem, 3}}), "id.klinik.intake.dispense_medication.v1"},
+      {adjust, "id.klinik.intake.adjust_stock.v1"},
+      {testing::ReorderLevel("l1", clinic, kItem, 5), "id.klinik.intake.set_reorder_level.v1"},
+      {recall, "id.klinik.intake.recall_lot.v1"},
+  };
+  auto handle = [&](const klinik::v1::PharmacyIntake& intake, const std::string& ce_type) {
+    klinik::ConsumedMessage m;
+    m.topic = "klinik.intake.pharmacy.v1";
+    m.key = clinic;
+    m.value = intake.SerializeAsString();
+    klinik::CloudEvent ce = klinik::NewCloudEvent(ce_type, "/test", clinic);
+    return klinik::InOutboxTransaction(*db, "/klinik/pharmacy", [&](klinik::OutboxWriter& out) {
+      return handler.Handle(klinik::InboundEvent{m, ce}, out);
+    });
+  };
+  auto outbox_rows = [&] {
+    return db->Read([](klinik::Transaction& tx) { return klinik::ReadOutbox(tx); }).size();
+  };
+
+  for (size_t i = 0; i < requests.size(); ++i) {
+    const auto& [intake, right] = requests[i];
+    const std::string& wrong = requests[(i + 1) % requests.size()].second;
+    klinik::HandleResult r = handle(intake, wrong);
+    EXPECT_EQ(r.kind(), klinik::HandleResult::Kind::kDeadLetter) << right;
+    const std::string kind =
+        klinik::v1::PharmacyIntake::descriptor()->FindFieldByNumber(intake.kind_case())->name();
+    EXPECT_EQ(r.detail(), "ce_type '" + wrong + "' does not match " + kind);
+  }
+  EXPECT_EQ(outbox_rows(), 0u) << "no fact, no rejection, no alert";
+  db->Read([&](klinik::Transaction& tx) {
+    EXPECT_TRUE(store::LoadLots(tx, clinic, {}).empty());
+    EXPECT_FALSE(store::LoadItem(tx, clinic, kItem).has_value());
+    EXPECT_TRUE(store::ClinicsWithLot(tx, kItem, "A").empty());
+  });
+
+  for (const auto& [intake, right] : requests) {
+    klinik::HandleResult r = handle(intake, right);
+    EXPECT_EQ(r.kind(), klinik::HandleResult::Kind::kApplied) << right << ": " << r.detail();
+  }
+}
 
 TEST(PharmacyConfig, BadSettingIsNamed) {
   PharmacyWorld world("sqlite");

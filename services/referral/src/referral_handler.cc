@@ -1,5 +1,8 @@
 #include "referral_handler.h"
 
+#include <optional>
+#include <string_view>
+
 #include "klinik/log.h"
 #include "klinik/time_util.h"
 #include "klinik/topics.h"
@@ -76,6 +79,18 @@ HandleResult PublishRefusal(klinik::OutboxWriter& out, const Refused& r, Referra
   return HandleResult::Rejected(r.reasons.front().code);
 }
 
+// The ce_type header lets subscribers filter without decoding; one that names another kind than
+// the decoded message holds breaks the contract, so the message is parked rather than guessed
+// at. Nothing to compare when no kind is set.
+template <typename Message>
+std::optional<HandleResult> CeTypeMismatch(const klinik::CloudEvent& ce, const Message& message,
+                                           std::string_view expected) {
+  if (message.kind_case() == Message::KIND_NOT_SET || ce.type == expected) return std::nullopt;
+  return HandleResult::DeadLetter(
+      "ce_type '" + ce.type + "' does not match " +
+      Message::descriptor()->FindFieldByNumber(message.kind_case())->name());
+}
+
 Violation Explain(Refusal refusal, Action action, Status current) {
   switch (refusal) {
     case Refusal::kPatientMismatch:
@@ -121,6 +136,10 @@ HandleResult ReferralHandler::HandleScreening(const klinik::InboundEvent& event,
   if (!screening.ParseFromString(event.message.value)) {
     return HandleResult::DeadLetter("value is not a klinik.v1.ScreeningEvent");
   }
+  if (auto mislabelled =
+          CeTypeMismatch(event.ce, screening, ScreeningType(screening.kind_case()))) {
+    return *mislabelled;
+  }
   if (!screening.has_screening_completed() ||
       !screening.screening_completed().referral_recommended()) {
     return HandleResult::Ignored();
@@ -143,6 +162,9 @@ HandleResult ReferralHandler::HandleIntake(const klinik::InboundEvent& event,
   }
   if (intake.kind_case() == v1::ReferralIntake::KIND_NOT_SET) {
     return HandleResult::DeadLetter("ReferralIntake has no kind set");
+  }
+  if (auto mislabelled = CeTypeMismatch(event.ce, intake, IntakeType(intake.kind_case()))) {
+    return *mislabelled;
   }
   if (!intake.has_request_referral()) return ApplyCommand(intake, out);
 

@@ -1,6 +1,6 @@
 // The handler, the SLA monitor, storage and the gRPC lookups in one process against both real
 // databases, on a clock the test controls: joining and its database guard, re-sent requests,
-// refusals that change nothing, overdue once, expiry, paging.
+// refusals and mislabelled (ce_type) messages that change nothing, overdue once, expiry, paging.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -25,6 +25,8 @@ using namespace std::chrono_literals;
 using ::testing::ElementsAre;
 
 constexpr const char* kWorker = "3201010101900001";
+constexpr const char* kScreeningCompleted = "id.klinik.screening.completed.v1";
+constexpr const char* kScreeningRejected = "id.klinik.screening.rejected.v1";
 
 struct Fact {
   std::string type;
@@ -51,19 +53,30 @@ class ReferralStoreTest : public ::testing::TestWithParam<std::string> {
     return ReferralLifecycle(config_.sla, [this] { return now_; });
   }
 
-  klinik::HandleResult::Kind Deliver(const std::string& topic, const std::string& key,
-                                     const std::string& value) {
-    klinik::ConsumedMessage m{topic, 0, next_offset_++, key, value, true, {}, 0};
-    klinik::CloudEvent ce = klinik::NewCloudEvent("id.klinik.test.v1", "/test", key);
+  // One event in its own transaction, as the consume loop runs it.
+  klinik::HandleResult Deliver(const std::string& topic, const std::string& key,
+                               const std::string& value, const std::string& ce_type) {
+    klinik::ConsumedMessage m{topic, 0, next_offset_++, key, value, {}, 0};
+    klinik::CloudEvent ce = klinik::NewCloudEvent(ce_type, "/test", key);
     return db_->InTransaction([&](klinik::Transaction& tx) {
       klinik::OutboxWriter out(tx, "/klinik/referral");
-      return handler_->Handle(klinik::InboundEvent{m, ce}, out).kind();
+      return handler_->Handle(klinik::InboundEvent{m, ce}, out);
     });
   }
 
+  // An intake request under its own ce_type.
   klinik::HandleResult::Kind Intake(const v1::ReferralIntake& intake,
                                     const std::string& key = kPatient) {
-    return Deliver(std::string(klinik::topics::kIntakeReferral), key, intake.SerializeAsString());
+    return Deliver(std::string(klinik::topics::kIntakeReferral), key, intake.SerializeAsString(),
+                   IntakeType(intake.kind_case()))
+        .kind();
+  }
+
+  // A screening fact under its own ce_type.
+  klinik::HandleResult::Kind Screening(const v1::ScreeningEvent& e) {
+    return Deliver(std::string(klinik::topics::kScreenings), kPatient, e.SerializeAsString(),
+                   e.has_screening_rejected() ? kScreeningRejected : kScreeningCompleted)
+        .kind();
   }
 
   v1::ReferralIntake Request(const std::string& request_id, std::vector<std::string> reasons,
@@ -215,17 +228,16 @@ TEST_P(ReferralStoreTest, ResentRequestsAndCommandsWithANewCeIdChangeNothing) {
   c->set_examiner_id(kWorker);
   c->set_referral_recommended(true);
   c->add_referral_reason_codes("DIABETES_SUSPECTED");
-  std::string topic(klinik::topics::kScreenings);
-  EXPECT_EQ(Deliver(topic, kPatient, s.SerializeAsString()), K::kApplied);
-  EXPECT_EQ(Deliver(topic, kPatient, s.SerializeAsString()), K::kIgnored);
+  EXPECT_EQ(Screening(s), K::kApplied);
+  EXPECT_EQ(Screening(s), K::kIgnored);
   EXPECT_EQ(Facts().size(), 5u);
   EXPECT_EQ(Facts()[3].event.referral_created().target_facility_id(), "pkm-default");
 
   c->set_referral_recommended(false);
   c->set_screening_id("bbbbbbbb-0000-4000-8000-000000000002");
-  EXPECT_EQ(Deliver(topic, kPatient, s.SerializeAsString()), K::kIgnored);
+  EXPECT_EQ(Screening(s), K::kIgnored);
   s.mutable_screening_rejected()->set_request_id("x");
-  EXPECT_EQ(Deliver(topic, kPatient, s.SerializeAsString()), K::kIgnored);
+  EXPECT_EQ(Screening(s), K::kIgnored);
   EXPECT_EQ(Facts().size(), 5u);
 }
 
@@ -272,14 +284,74 @@ TEST_P(ReferralStoreTest, AForbiddenTransitionIsRejectedWithAReasonAndChangesNot
 TEST_P(ReferralStoreTest, UndecodableOrEmptyIntakeIsDeadLettered) {
   using K = klinik::HandleResult::Kind;
   EXPECT_EQ(Deliver(std::string(klinik::topics::kIntakeReferral), kPatient,
-                    std::string("\xff\xff\xff", 3)),
+                    std::string("\xff\xff\xff", 3), "id.klinik.intake.request_referral.v1")
+                .kind(),
             K::kDeadLetter);
   EXPECT_EQ(Intake(v1::ReferralIntake()), K::kDeadLetter);
   v1::ScreeningEvent s;
   s.mutable_screening_completed()->set_referral_recommended(true);
   s.mutable_screening_completed()->set_patient_id("not-a-uuid");
-  EXPECT_EQ(Deliver(std::string(klinik::topics::kScreenings), kPatient, s.SerializeAsString()),
-            K::kDeadLetter);
+  EXPECT_EQ(Screening(s), K::kDeadLetter);
+}
+
+// A request, a command and screening facts each labelled with another kind's ce_type: dead
+// letters naming the header and the payload's kind, with no referral, step, request key or fact
+// written; the same payloads rightly labelled are then applied.
+TEST_P(ReferralStoreTest, CeTypeMismatchIsDeadLetterAndChangesNothing) {
+  using K = klinik::HandleResult::Kind;
+  const std::string intake_topic(klinik::topics::kIntakeReferral);
+  const std::string screenings(klinik::topics::kScreenings);
+  auto deliver = [&](const std::string& topic, const auto& message, const std::string& ce_type) {
+    return Deliver(topic, kPatient, message.SerializeAsString(), ce_type);
+  };
+  auto expect_mismatch = [](const klinik::HandleResult& r, const std::string& ce_type,
+                            const std::string& kind) {
+    EXPECT_EQ(r.kind(), K::kDeadLetter) << kind;
+    EXPECT_EQ(r.detail(), "ce_type '" + ce_type + "' does not match " + kind);
+  };
+
+  v1::ReferralIntake request = Request("req-1", {"HYPERTENSION_GRADE_2"});
+  expect_mismatch(deliver(intake_topic, request, "id.klinik.intake.accept_referral.v1"),
+                  "id.klinik.intake.accept_referral.v1", "request_referral");
+  expect_mismatch(deliver(intake_topic, request, kScreeningCompleted), kScreeningCompleted,
+                  "request_referral");
+  EXPECT_TRUE(Facts().empty());
+  EXPECT_EQ(OnlyReferralId(), "");
+
+  ASSERT_EQ(Intake(request), K::kApplied) << "the same request rightly labelled";
+  const std::string id = OnlyReferralId();
+  const size_t facts = Facts().size();
+  v1::ReferralIntake accept = Accept(id, "acc-1");
+  expect_mismatch(deliver(intake_topic, accept, "id.klinik.intake.complete_referral.v1"),
+                  "id.klinik.intake.complete_referral.v1", "accept_referral");
+
+  v1::ScreeningEvent completed;
+  auto* c = completed.mutable_screening_completed();
+  c->set_screening_id("bbbbbbbb-0000-4000-8000-000000000003");
+  c->set_patient_id(kPatient);
+  c->set_clinic_id("clinic-9");
+  c->set_examiner_id(kWorker);
+  c->set_referral_recommended(true);
+  c->add_referral_reason_codes("TB_SYMPTOMS");
+  expect_mismatch(deliver(screenings, completed, kScreeningRejected), kScreeningRejected,
+                  "screening_completed");
+  v1::ScreeningEvent rejected;
+  rejected.mutable_screening_rejected()->set_request_id("scr-req-1");
+  rejected.mutable_screening_rejected()->set_patient_id(kPatient);
+  expect_mismatch(deliver(screenings, rejected, kScreeningCompleted), kScreeningCompleted,
+                  "screening_rejected");
+  EXPECT_EQ(Facts().size(), facts);
+  EXPECT_EQ(Load(id)->status, Status::kSent);
+  // OpenForPatient locks what it reads: not in a read-only transaction.
+  EXPECT_EQ(db_->InTransaction(
+                   [](klinik::Transaction& tx) { return store::OpenForPatient(tx, kPatient); })
+                .size(),
+            1u);
+
+  EXPECT_EQ(Intake(accept), K::kApplied);
+  EXPECT_EQ(Load(id)->status, Status::kAccepted);
+  EXPECT_EQ(Screening(completed), K::kApplied) << "opens a second referral: another reason";
+  EXPECT_EQ(Screening(rejected), K::kIgnored);
 }
 
 TEST_P(ReferralStoreTest, RejectedThenRetargetedThenFollowedToCompletionWithFullHistory) {

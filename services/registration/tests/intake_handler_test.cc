@@ -273,6 +273,45 @@ TEST_P(IntakeHandlerTest, UndecodableOrMislabelledIntakeIsDeadLettered) {
   EXPECT_EQ(Patients(), 0);
 }
 
+// Each kind labelled with the other's ce_type: a dead letter naming the header and the payload's
+// kind, with nothing stored or published; the same payloads rightly labelled are then applied.
+TEST_P(IntakeHandlerTest, CeTypeMismatchIsDeadLetterAndChangesNothing) {
+  ASSERT_EQ(Register(Registration("req-1", 1)).kind(), HandleResult::Kind::kApplied);
+  const std::string id = Facts()[0].event.patient_registered().patient_id();
+  IntakeHandler handler = MakeHandler();
+  klinik::v1::RegistrationIntake update;
+  update.mutable_update_contact()->set_request_id("req-u");
+  update.mutable_update_contact()->set_patient_id(id);
+  update.mutable_update_contact()->set_clinic_id("clinic-a");
+  update.mutable_update_contact()->set_phone("+6281111111111");
+  klinik::v1::RegistrationIntake registration;
+  *registration.mutable_register_patient() = Registration("req-2", 2);
+
+  auto phone = [&] {
+    return db_->Read([&](klinik::Transaction& tx) { return PatientStore(tx).FindById(id)->phone; });
+  };
+  const std::string phone_before = phone();
+
+  HandleResult r = Handle(handler, Message(update), event_types::kRegisterPatient);
+  EXPECT_EQ(r.kind(), HandleResult::Kind::kDeadLetter);
+  EXPECT_EQ(r.detail(), "ce_type '" + std::string(event_types::kRegisterPatient) +
+                            "' does not match update_contact");
+  r = Handle(handler, Message(registration), event_types::kUpdateContactDetails);
+  EXPECT_EQ(r.kind(), HandleResult::Kind::kDeadLetter);
+  EXPECT_EQ(r.detail(), "ce_type '" + std::string(event_types::kUpdateContactDetails) +
+                            "' does not match register_patient");
+  EXPECT_EQ(Facts().size(), 1u);
+  EXPECT_EQ(Patients(), 1);
+  EXPECT_EQ(phone(), phone_before);
+
+  EXPECT_EQ(Handle(handler, Message(update), event_types::kUpdateContactDetails).kind(),
+            HandleResult::Kind::kApplied);
+  EXPECT_EQ(phone(), "+6281111111111");
+  EXPECT_EQ(Handle(handler, Message(registration), event_types::kRegisterPatient).kind(),
+            HandleResult::Kind::kApplied);
+  EXPECT_EQ(Patients(), 2);
+}
+
 // Two replicas register the same new NIK at once. On PostgreSQL the second INSERT waits for the
 // first transaction and then fails with a unique violation, which the consume loop retries; on
 // SQLite the second writer waits at BEGIN. Either way: one patient, one Registered, one Matched.

@@ -1,5 +1,8 @@
 #include "fact_handler.h"
 
+#include <optional>
+
+#include "fact_types.h"
 #include "job_plan.h"
 #include "job_store.h"
 #include "klinik/log.h"
@@ -13,6 +16,18 @@ namespace satusehat_sync {
 namespace {
 
 using klinik::HandleResult;
+
+// The ce_type header lets subscribers filter without decoding, and is stored with the jobs as
+// the type to decode their source fact by; one that names another kind than the payload holds
+// breaks the contract, so the fact is parked rather than planned. Nothing to compare when no
+// kind is set.
+template <typename Fact>
+std::optional<HandleResult> CeTypeMismatch(const klinik::CloudEvent& ce, const Fact& fact) {
+  if (fact.kind_case() == Fact::KIND_NOT_SET || ce.type == fact_types::Of(fact))
+    return std::nullopt;
+  return HandleResult::DeadLetter("ce_type '" + ce.type + "' does not match " +
+                                  Fact::descriptor()->FindFieldByNumber(fact.kind_case())->name());
+}
 
 HandleResult Store(const klinik::InboundEvent& event, klinik::OutboxWriter& out,
                    const std::string& patient_id, const google::protobuf::MessageLite& fact,
@@ -28,6 +43,7 @@ HandleResult Patients(const klinik::InboundEvent& event, klinik::OutboxWriter& o
   klinik::v1::PatientEvent e;
   if (!e.ParseFromString(event.message.value))
     return HandleResult::DeadLetter("value is not a PatientEvent");
+  if (auto mislabelled = CeTypeMismatch(event.ce, e)) return *mislabelled;
   if (!e.has_patient_registered()) return HandleResult::Ignored();
   const auto& p = e.patient_registered();
   if (!klinik::IsUuid(p.patient_id()))
@@ -41,6 +57,7 @@ HandleResult Screenings(const klinik::InboundEvent& event, klinik::OutboxWriter&
   klinik::v1::ScreeningEvent e;
   if (!e.ParseFromString(event.message.value))
     return HandleResult::DeadLetter("value is not a ScreeningEvent");
+  if (auto mislabelled = CeTypeMismatch(event.ce, e)) return *mislabelled;
   if (!e.has_screening_completed()) return HandleResult::Ignored();
   const auto& s = e.screening_completed();
   if (!klinik::IsUuid(s.screening_id()) || !klinik::IsUuid(s.patient_id()) ||
@@ -55,6 +72,7 @@ HandleResult Pharmacy(const klinik::InboundEvent& event, klinik::OutboxWriter& o
   klinik::v1::PharmacyEvent e;
   if (!e.ParseFromString(event.message.value))
     return HandleResult::DeadLetter("value is not a PharmacyEvent");
+  if (auto mislabelled = CeTypeMismatch(event.ce, e)) return *mislabelled;
   if (!e.has_medication_dispensed()) return HandleResult::Ignored();
   const auto& d = e.medication_dispensed();
   if (!klinik::IsUuid(d.patient_id()) || d.request_id().empty() || d.prescription_id().empty() ||
@@ -70,6 +88,7 @@ HandleResult Referrals(const klinik::InboundEvent& event, klinik::OutboxWriter& 
   klinik::v1::ReferralEvent e;
   if (!e.ParseFromString(event.message.value))
     return HandleResult::DeadLetter("value is not a ReferralEvent");
+  if (auto mislabelled = CeTypeMismatch(event.ce, e)) return *mislabelled;
   auto ended = [&](const std::string& referral_id, const std::string& patient_id,
                    const google::protobuf::MessageLite& fact, std::string_view fhir_status) {
     if (!klinik::IsUuid(referral_id) || !klinik::IsUuid(patient_id)) {

@@ -4,6 +4,7 @@
 
 #include <map>
 
+#include "fact_types.h"
 #include "fhir_mapping.h"
 #include "klinik/log.h"
 #include "klinik/metrics.h"
@@ -18,8 +19,8 @@ namespace {
 using Kind = PushOutcome::Kind;
 using nlohmann::json;
 
-constexpr std::string_view kScreeningCompleted = "id.klinik.screening.completed.v1";
-constexpr std::string_view kMedicationDispensed = "id.klinik.pharmacy.medication_dispensed.v1";
+using fact_types::kMedicationDispensed;
+using fact_types::kScreeningCompleted;
 
 PushOutcome Outcome(Kind kind, std::string reason, std::string diagnostics = {}) {
   PushOutcome o;

@@ -81,6 +81,10 @@ klinik::HandleResult IntakeHandler::Handle(const klinik::InboundEvent& event,
   if (!intake.has_submit_screening()) {
     return klinik::HandleResult::DeadLetter("ScreeningIntake has no known kind (submit_screening)");
   }
+  if (event.ce.type != kSubmitScreeningType) {
+    return klinik::HandleResult::DeadLetter("ce_type '" + event.ce.type +
+                                            "' does not match submit_screening");
+  }
   const klinik::v1::SubmitScreening& submission = intake.submit_screening();
   return ApplyOutcome(Decide(submission, out.tx()), submission, out);
 }
@@ -108,7 +112,11 @@ void IntakeHandler::Prepare(const std::vector<klinik::InboundEvent>& events) {
   std::vector<PatientKey> keys;
   for (const klinik::InboundEvent& e : events) {
     klinik::v1::ScreeningIntake intake;
-    if (!intake.ParseFromString(e.message.value) || !intake.has_submit_screening()) continue;
+    // Whatever Handle dead-letters is not looked up.
+    if (!intake.ParseFromString(e.message.value) || !intake.has_submit_screening() ||
+        e.ce.type != kSubmitScreeningType) {
+      continue;
+    }
     // A submission refused anyway is not looked up (as in Decide).
     if (!Problems(intake.submit_screening()).empty()) continue;
     PatientKey key = KeyOf(intake.submit_screening());

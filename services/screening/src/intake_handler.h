@@ -1,6 +1,9 @@
 // IntakeHandler: consumes klinik.intake.screening.v1 (ScreeningIntake.submit_screening) and
 // writes klinik.screenings.v1 facts through the outbox, inside the processor's transaction.
 //
+// A submission whose ce_type is not kSubmitScreeningType is a dead letter: the header lets
+// subscribers filter without decoding, and one that lies about the payload breaks the contract.
+//
 // Decide() is the whole decision as a value (SubmissionOutcome); ApplyOutcome() is the ONE place
 // that turns an outcome into stored state, a fact, a metric and the processor's HandleResult:
 //   Completed             -> screening stored, ScreeningCompleted           -> Applied
@@ -26,6 +29,8 @@
 
 namespace screening {
 
+// ce_type of each oneof case (screening.proto): what the handler consumes, then publishes.
+inline constexpr std::string_view kSubmitScreeningType = "id.klinik.intake.submit_screening.v1";
 inline constexpr std::string_view kCompletedType = "id.klinik.screening.completed.v1";
 inline constexpr std::string_view kRejectedType = "id.klinik.screening.rejected.v1";
 

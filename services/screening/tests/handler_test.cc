@@ -67,12 +67,13 @@ class HandlerTest : public ::testing::Test {
     return HandleRaw(intake.SerializeAsString());
   }
 
-  klinik::HandleResult HandleRaw(const std::string& value) {
+  klinik::HandleResult HandleRaw(
+      const std::string& value,
+      const std::string& ce_type = "id.klinik.intake.submit_screening.v1") {
     klinik::ConsumedMessage m;
     m.topic = std::string(klinik::topics::kIntakeScreening);
     m.value = value;
-    klinik::CloudEvent ce =
-        klinik::NewCloudEvent("id.klinik.intake.submit_screening.v1", "/test", "s");
+    klinik::CloudEvent ce = klinik::NewCloudEvent(ce_type, "/test", "s");
     IntakeHandler handler(ScreeningClassifier(ScreeningRules{}), lookup_, std::chrono::hours(7),
                           &metrics_, [] { return kNow; });
     std::optional<klinik::HandleResult> result;
@@ -365,6 +366,23 @@ TEST_F(HandlerTest, UndecodableAndUnusableRecordsAreDeadLettered) {
   EXPECT_EQ(r.kind(), klinik::HandleResult::Kind::kDeadLetter);
   EXPECT_THAT(r.detail(), HasSubstr("bad record"));
   EXPECT_TRUE(Facts().empty());
+}
+
+// A submission labelled as another kind: a dead letter naming the header and the payload's
+// kind; nothing stored, published or looked up. Rightly labelled, the same payload is applied.
+TEST_F(HandlerTest, CeTypeMismatchIsDeadLetterAndChangesNothing) {
+  ScreeningIntake intake;
+  *intake.mutable_submit_screening() = Submission(kAdult);
+  for (const std::string wrong :
+       {"id.klinik.screening.completed.v1", "id.klinik.intake.register_patient.v1", ""}) {
+    klinik::HandleResult r = HandleRaw(intake.SerializeAsString(), wrong);
+    EXPECT_EQ(r.kind(), klinik::HandleResult::Kind::kDeadLetter) << wrong;
+    EXPECT_EQ(r.detail(), "ce_type '" + wrong + "' does not match submit_screening");
+  }
+  EXPECT_TRUE(Facts().empty());
+  EXPECT_EQ(StoredCount(), 0);
+  EXPECT_EQ(lookup_.calls(), 0);
+  EXPECT_EQ(HandleRaw(intake.SerializeAsString()).kind(), klinik::HandleResult::Kind::kApplied);
 }
 
 TEST_F(HandlerTest, ListScreeningsPagesNewestFirst) {
