@@ -1,6 +1,6 @@
 // pharmacy's intake step without Kafka or a database: bytes → PharmacyIntake → command →
 // Validate*, then an accepted command applied to a StockLedger holding a few lots made here.
-// Mirrors IntakeHandler's Receive/Dispense/Adjust/Recall/SetLevel mapping (intake_handler.cc).
+// The mapping is IntakeHandler's own (ToCommand, facts.h).
 // Property: the ledger's invariant, no lot ever below zero.
 #include <cstddef>
 #include <cstdint>
@@ -42,64 +42,34 @@ void Apply(const klinik::v1::PharmacyIntake& intake, const LocalCalendar& calend
   using K = klinik::v1::PharmacyIntake;
   switch (intake.kind_case()) {
     case K::kReceiveStock: {
-      const auto& m = intake.receive_stock();
-      ReceiveCommand c{m.request_id(),        m.clinic_id(),
-                       m.item_code(),         m.item_name(),
-                       m.lot_number(),        m.expiry_date(),
-                       m.quantity(),          m.unit(),
-                       m.delivery_note_ref(), TimestampMs(m.received_at(), kNowMs)};
+      ReceiveCommand c = ToCommand(intake.receive_stock(), kNowMs);
       ValidateReceive(c, calendar, reasons);
       if (reasons.empty()) (void)ledger.Receive(c);
       break;
     }
     case K::kDispenseMedication: {
-      const auto& m = intake.dispense_medication();
-      DispenseCommand c{m.request_id(),
-                        m.clinic_id(),
-                        m.patient_id(),
-                        m.prescription_id(),
-                        {},
-                        m.dispensed_by(),
-                        TimestampMs(m.dispensed_at(), kNowMs)};
-      for (const auto& line : m.lines())
-        c.lines.push_back({line.line_no(), line.item_code(), line.quantity()});
+      DispenseCommand c = ToCommand(intake.dispense_medication(), kNowMs);
       ValidateDispense(c, reasons);
       if (reasons.empty()) (void)ledger.Dispense(c);
       break;
     }
     case K::kAdjustStock: {
-      const auto& m = intake.adjust_stock();
-      AdjustCommand c{
-          m.request_id(),
-          m.clinic_id(),
-          m.item_code(),
-          m.lot_number(),
-          static_cast<AdjustmentReason>(m.reason()),
-          m.quantity_delta(),
-          m.has_counted_quantity() ? std::optional<int64_t>(m.counted_quantity()) : std::nullopt,
-          m.note(),
-          m.adjusted_by(),
-          TimestampMs(m.adjusted_at(), kNowMs)};
-      if (m.reason() < 0 || m.reason() > klinik::v1::ADJUSTMENT_REASON_RECALLED)
-        c.reason = AdjustmentReason::kUnspecified;
+      AdjustCommand c = ToCommand(intake.adjust_stock(), kNowMs);
       ValidateAdjust(c, reasons);
       if (reasons.empty()) (void)ledger.Adjust(c);
       break;
     }
     case K::kRecallLot: {
-      const auto& m = intake.recall_lot();
-      RecallCommand c{m.request_id(), m.item_code(), m.lot_number(), m.reason(),
-                      TimestampMs(m.recalled_at(), kNowMs)};
+      RecallCommand c = ToCommand(intake.recall_lot(), kNowMs);
       ValidateRecall(c, reasons);
       if (reasons.empty()) (void)ledger.Recall(c);
       break;
     }
     case K::kSetReorderLevel: {
-      const auto& m = intake.set_reorder_level();
-      ReorderLevelCommand c{m.request_id(), m.clinic_id(), m.item_code(), m.reorder_level()};
+      ReorderLevelCommand c = ToCommand(intake.set_reorder_level());
       ValidateReorderLevel(c, reasons);
       google::protobuf::Timestamp set_at;
-      SetTimestamp(TimestampMs(m.set_at(), kNowMs), &set_at);
+      SetTimestamp(TimestampMs(intake.set_reorder_level().set_at(), kNowMs), &set_at);
       break;
     }
     case K::KIND_NOT_SET:

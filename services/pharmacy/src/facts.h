@@ -9,6 +9,7 @@
 #include "domain_types.h"
 #include "klinik/outbox.h"
 #include "klinik/v1/pharmacy.pb.h"
+#include "validation.h"
 
 namespace pharmacy {
 
@@ -24,5 +25,13 @@ void ToProto(const Reasons& reasons, google::protobuf::RepeatedPtrField<klinik::
 void SetTimestamp(int64_t unix_ms, google::protobuf::Timestamp* out);
 // Unset (all zero) means "not given": the caller substitutes the processing time.
 [[nodiscard]] int64_t TimestampMs(const google::protobuf::Timestamp& t, int64_t fallback_ms);
+
+// An intake request as the domain command it asks for; an unset time becomes `now_ms`. The one
+// mapping the handler and the fuzz target (fuzz/pharmacy_intake_fuzz.cc) share.
+[[nodiscard]] ReceiveCommand ToCommand(const klinik::v1::ReceiveStock& m, int64_t now_ms);
+[[nodiscard]] DispenseCommand ToCommand(const klinik::v1::DispenseMedication& m, int64_t now_ms);
+[[nodiscard]] AdjustCommand ToCommand(const klinik::v1::AdjustStock& m, int64_t now_ms);
+[[nodiscard]] RecallCommand ToCommand(const klinik::v1::RecallLot& m, int64_t now_ms);
+[[nodiscard]] ReorderLevelCommand ToCommand(const klinik::v1::SetReorderLevel& m);
 
 }  // namespace pharmacy

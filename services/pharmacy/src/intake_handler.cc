@@ -100,11 +100,7 @@ HandleResult IntakeHandler::Reject(klinik::OutboxWriter& out, const std::string&
 
 HandleResult IntakeHandler::Receive(const klinik::v1::ReceiveStock& m, klinik::OutboxWriter& out,
                                     int64_t now) {
-  ReceiveCommand c{m.request_id(),        m.clinic_id(),
-                   m.item_code(),         m.item_name(),
-                   m.lot_number(),        m.expiry_date(),
-                   m.quantity(),          m.unit(),
-                   m.delivery_note_ref(), TimestampMs(m.received_at(), now)};
+  ReceiveCommand c = ToCommand(m, now);
   Reasons reasons;
   ValidateReceive(c, settings_.calendar, reasons);
   if (!reasons.empty())
@@ -149,18 +145,9 @@ HandleResult IntakeHandler::Receive(const klinik::v1::ReceiveStock& m, klinik::O
 
 HandleResult IntakeHandler::Dispense(const klinik::v1::DispenseMedication& m,
                                      klinik::OutboxWriter& out, int64_t now) {
-  DispenseCommand c{m.request_id(),
-                    m.clinic_id(),
-                    m.patient_id(),
-                    m.prescription_id(),
-                    {},
-                    m.dispensed_by(),
-                    TimestampMs(m.dispensed_at(), now)};
+  DispenseCommand c = ToCommand(m, now);
   std::set<std::string> items;
-  for (const auto& line : m.lines()) {
-    c.lines.push_back({line.line_no(), line.item_code(), line.quantity()});
-    items.insert(line.item_code());
-  }
+  for (const DispenseLineCommand& line : c.lines) items.insert(line.item_code);
   auto& tx = out.tx();
   DispenseOutcome r;
   ValidateDispense(c, r.reasons);
@@ -227,19 +214,7 @@ HandleResult IntakeHandler::Dispense(const klinik::v1::DispenseMedication& m,
 
 HandleResult IntakeHandler::Adjust(const klinik::v1::AdjustStock& m, klinik::OutboxWriter& out,
                                    int64_t now) {
-  AdjustCommand c{
-      m.request_id(),
-      m.clinic_id(),
-      m.item_code(),
-      m.lot_number(),
-      static_cast<AdjustmentReason>(m.reason()),
-      m.quantity_delta(),
-      m.has_counted_quantity() ? std::optional<int64_t>(m.counted_quantity()) : std::nullopt,
-      m.note(),
-      m.adjusted_by(),
-      TimestampMs(m.adjusted_at(), now)};
-  if (m.reason() < 0 || m.reason() > klinik::v1::ADJUSTMENT_REASON_RECALLED)
-    c.reason = AdjustmentReason::kUnspecified;
+  AdjustCommand c = ToCommand(m, now);
   Reasons reasons;
   ValidateAdjust(c, reasons);
   if (!reasons.empty())
@@ -274,8 +249,7 @@ HandleResult IntakeHandler::Adjust(const klinik::v1::AdjustStock& m, klinik::Out
 
 HandleResult IntakeHandler::Recall(const klinik::v1::RecallLot& m, klinik::OutboxWriter& out,
                                    int64_t now) {
-  RecallCommand c{m.request_id(), m.item_code(), m.lot_number(), m.reason(),
-                  TimestampMs(m.recalled_at(), now)};
+  RecallCommand c = ToCommand(m, now);
   Reasons reasons;
   ValidateRecall(c, reasons);
   if (!reasons.empty())
@@ -311,7 +285,7 @@ HandleResult IntakeHandler::Recall(const klinik::v1::RecallLot& m, klinik::Outbo
 
 HandleResult IntakeHandler::SetLevel(const klinik::v1::SetReorderLevel& m,
                                      klinik::OutboxWriter& out, int64_t now) {
-  ReorderLevelCommand c{m.request_id(), m.clinic_id(), m.item_code(), m.reorder_level()};
+  ReorderLevelCommand c = ToCommand(m);
   Reasons reasons;
   ValidateReorderLevel(c, reasons);
   if (!reasons.empty())
