@@ -45,6 +45,21 @@ def fdp_strings(*values):
     return "".join(v.replace("\\", "\\\\") + "\\\n" for v in values)
 
 
+def outbox_headers(*pairs):
+    """klinik_outbox.header_bytes: format byte 1, then varint-framed name and value bytes."""
+    def varint(n):
+        out = bytearray()
+        while True:
+            low, n = n & 0x7F, n >> 7
+            out.append(low | (0x80 if n else 0))
+            if not n:
+                return bytes(out)
+    out = bytearray(b"\x01")
+    for name, value in pairs:
+        out += varint(len(name)) + name + varint(len(value)) + value
+    return bytes(out)
+
+
 def registration_token(name_key, patient_id):
     """registration's EncodePageToken: base64url("1:" + id + name key + FNV-1a), no padding."""
     payload = ("1:" + patient_id + name_key).encode()
@@ -62,6 +77,14 @@ def main():
                "content-type", "application/protobuf",
                "traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"]
     write("cloudevents_headers", "full", fdp_strings(*headers))
+    write("outbox_headers", "cloudevent", outbox_headers(
+        (b"ce_specversion", b"1.0"), (b"ce_id", b"1d76b062-0c2a-4d43-9a52-2a7c1c0c6f10"),
+        (b"ce_source", b"/klinik/registration"), (b"ce_type", b"id.klinik.patient.registered.v1"),
+        (b"content-type", b"application/protobuf")))
+    write("outbox_headers", "binary", outbox_headers(
+        (b"x-bin", b"\xff\x00\x80"), (b"", b""),
+        (b"dlq_error", b"contract: header ce_id is not UTF-8")))
+    write("outbox_headers", "empty", outbox_headers())
     write("cloudevents_headers", "required_only", fdp_strings(*headers[:8]))
     write("cloudevents_headers", "offset_time_and_dead_letter",
           fdp_strings(*headers[:8], "ce_time", "2026-01-15T10:00:00+07:00",

@@ -1,7 +1,5 @@
 #include "klinik/outbox.h"
 
-#include <google/protobuf/io/coded_stream.h>
-#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/message_lite.h>
 
 #include <signal.h>
@@ -49,8 +47,6 @@ const std::vector<Migration>& PlatformMigrations() {
 
 namespace {
 
-constexpr char kHeaderFormat = 1;  // first byte of header_bytes
-
 // Columns every outbox reader selects, in this order (see RowFrom).
 constexpr std::string_view kRowColumns =
     "id, topic, key_bytes, msg_key, payload, header_bytes, headers, sent_at, parked_at, "
@@ -95,40 +91,6 @@ constexpr std::string_view kInsertColumns =
 constexpr size_t kInsertWidth = 7;
 
 }  // namespace
-
-std::string EncodeHeaders(const Headers& headers) {
-  std::string out;
-  {
-    google::protobuf::io::StringOutputStream stream(&out);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.WriteRaw(&kHeaderFormat, 1);
-    for (const auto& [name, value] : headers) {
-      coded.WriteVarint32(static_cast<uint32_t>(name.size()));
-      coded.WriteString(name);
-      coded.WriteVarint32(static_cast<uint32_t>(value.size()));
-      coded.WriteString(value);
-    }
-  }
-  return out;
-}
-
-bool DecodeHeaders(std::string_view bytes, Headers* headers) {
-  headers->clear();
-  if (bytes.empty() || bytes[0] != kHeaderFormat || bytes.size() > (1u << 30)) return false;
-  google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(bytes.data()) + 1,
-                                            static_cast<int>(bytes.size() - 1));
-  while (in.BytesUntilLimit() != 0 && !in.ExpectAtEnd()) {
-    uint32_t size = 0;
-    std::string name, value;
-    if (!in.ReadVarint32(&size) || !in.ReadString(&name, static_cast<int>(size)) ||
-        !in.ReadVarint32(&size) || !in.ReadString(&value, static_cast<int>(size))) {
-      headers->clear();
-      return false;
-    }
-    headers->emplace_back(std::move(name), std::move(value));
-  }
-  return true;
-}
 
 std::vector<OutboxRow> ReadOutbox(Transaction& tx, std::string_view where) {
   std::string sql = "SELECT " + std::string(kRowColumns) + " FROM klinik_outbox";
