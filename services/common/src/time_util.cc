@@ -128,10 +128,21 @@ int64_t DaysBetween(const CivilDate& from, const CivilDate& to) {
 }
 
 CivilDate AddDays(const CivilDate& date, int64_t n) {
-  return ToCivilDate(TimePoint(ToSysDays(date) + days(n)));
+  // Counted in days, never through a TimePoint (whose nanoseconds end in 2262), and bounded to
+  // ten thousand years either way so the result stays a year std::chrono can name.
+  constexpr int64_t kMaxShift = 3'652'425;
+  year_month_day ymd(ToSysDays(date) + days(std::clamp(n, -kMaxShift, kMaxShift)));
+  return {int(ymd.year()), unsigned(ymd.month()), unsigned(ymd.day())};
 }
 
-TimePoint StartOfDay(const CivilDate& date) { return TimePoint(ToSysDays(date)); }
+TimePoint StartOfDay(const CivilDate& date) {
+  // A date outside what a TimePoint holds (ParseCivilDate takes years up to 9999) saturates, as
+  // FromUnixMillis does, instead of overflowing.
+  constexpr int64_t kMillisPerDay = 86'400'000;
+  int64_t day = ToSysDays(date).time_since_epoch().count();
+  day = std::clamp(day, kFirstMillis / kMillisPerDay - 1, kLastMillis / kMillisPerDay + 1);
+  return FromUnixMillis(day * kMillisPerDay);
+}
 
 int64_t ToUnixMillis(TimePoint t) {
   return duration_cast<milliseconds>(t.time_since_epoch()).count();

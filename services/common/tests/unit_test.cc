@@ -380,5 +380,21 @@ TEST(KafkaErrors, RefusalsAreClassedPermanentTransientOrFatal) {
   EXPECT_EQ(ClassifySendError(0), SendErrorClass::kNone);
 }
 
+// Left by the fuzzing of issue 14: pharmacy's gRPC date ranges reach these with any year
+// ParseCivilDate takes (up to 9999), where a TimePoint's nanoseconds overflow.
+TEST(Time, CivilDatesPast2262NeitherOverflowNorWrap) {
+  EXPECT_EQ(StartOfDay({9999, 12, 31}), FromUnixMillis(std::numeric_limits<int64_t>::max()));
+  EXPECT_EQ(StartOfDay({1, 1, 1}), FromUnixMillis(std::numeric_limits<int64_t>::min()));
+  EXPECT_GT(StartOfDay({9999, 12, 31}), StartOfDay({2261, 12, 30})) << "no wrap into the past";
+  EXPECT_EQ(StartOfDay({2026, 1, 15}), *ParseRfc3339("2026-01-15T00:00:00Z"));
+  EXPECT_EQ(AddDays({9999, 12, 31}, 1), (CivilDate{10000, 1, 1}));
+  EXPECT_EQ(AddDays({2024, 2, 28}, 1), (CivilDate{2024, 2, 29}));
+  EXPECT_EQ(AddDays({2026, 1, 1}, -1), (CivilDate{2025, 12, 31}));
+  CivilDate far = AddDays({2026, 1, 1}, std::numeric_limits<int64_t>::max());
+  EXPECT_GT(far.year, 9999);
+  EXPECT_EQ(DaysBetween({2026, 1, 1}, AddDays({2026, 1, 1}, 5000000)), 3652425)
+      << "bounded to ten thousand years";
+}
+
 }  // namespace
 }  // namespace klinik

@@ -40,7 +40,9 @@ std::string FormatCivilDate(const CivilDate& date);
 // The UTC calendar date of an instant, and the number of days between two dates.
 CivilDate ToCivilDate(TimePoint t);
 int64_t DaysBetween(const CivilDate& from, const CivilDate& to);
+// Exact for any date; a shift is bounded to ten thousand years.
 CivilDate AddDays(const CivilDate& date, int64_t days);
+// Midnight UTC of the date; saturates (as FromUnixMillis) outside kFirstYear..kLastYear.
 TimePoint StartOfDay(const CivilDate& date);
 
 int64_t ToUnixMillis(TimePoint t);
