@@ -144,6 +144,11 @@ class SyncFixture : public ::testing::TestWithParam<std::string> {
         {"KLINIK_SYNC_POLL_INTERVAL", "50ms"},
         {"KLINIK_SYNC_MAX_ATTEMPTS", "50"},
         {"KLINIK_SHUTDOWN_TIMEOUT", "10s"},
+        // A SIGKILLed member leaves no goodbye: with the default 45 s session its successor got
+        // no partition for 45 of the 120 s a wait allows, which late in a full run (a backlog
+        // of other suites' facts on the shared topics) was not enough.
+        {"KLINIK_KAFKA_SESSION_TIMEOUT_MS", "6000"},
+        {"KLINIK_KAFKA_HEARTBEAT_INTERVAL_MS", "500"},
     };
     for (auto& [k, v] : extra) env[k] = v;
     return env;
