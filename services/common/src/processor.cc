@@ -394,6 +394,16 @@ bool EventProcessor::DeadLetterAfterFailure(const ConsumedMessage& m, const std:
   return false;
 }
 
+void EventProcessor::AppendDeadLetterHeaders(const ConsumedMessage& m, const std::string& error,
+                                             Headers& headers) const {
+  headers.emplace_back("dlq_origin_topic", m.topic);
+  headers.emplace_back("dlq_origin_partition", std::to_string(m.partition));
+  headers.emplace_back("dlq_origin_offset", std::to_string(m.offset));
+  headers.emplace_back("dlq_service", options_.service);
+  headers.emplace_back("dlq_error", ErrorText(error));
+  headers.emplace_back("dlq_time", FormatRfc3339(Clock::now(), true));
+}
+
 void EventProcessor::WriteDeadLetter(OutboxWriter& out, const ConsumedMessage& m,
                                      const std::string& error) {
   OutgoingMessage dl;
@@ -401,12 +411,7 @@ void EventProcessor::WriteDeadLetter(OutboxWriter& out, const ConsumedMessage& m
   dl.key = m.key;
   dl.value = m.value;
   dl.headers = m.headers;
-  dl.headers.emplace_back("dlq_origin_topic", m.topic);
-  dl.headers.emplace_back("dlq_origin_partition", std::to_string(m.partition));
-  dl.headers.emplace_back("dlq_origin_offset", std::to_string(m.offset));
-  dl.headers.emplace_back("dlq_service", options_.service);
-  dl.headers.emplace_back("dlq_error", ErrorText(error));
-  dl.headers.emplace_back("dlq_time", FormatRfc3339(Clock::now(), true));
+  AppendDeadLetterHeaders(m, error, dl.headers);
   if (FitDeadLetter(dl, message_max_bytes_)) {
     log::Warn("dead letter cut to the producer's limit",
               {{"topic", m.topic}, {"offset", m.offset}, {"value_bytes", m.value.size()}});
@@ -418,14 +423,9 @@ void EventProcessor::WriteMinimalDeadLetter(OutboxWriter& out, const ConsumedMes
                                             const std::string& error) {
   OutgoingMessage dl;
   dl.topic = std::string(topics::kDeadLetter);
-  dl.headers = {{"dlq_origin_topic", m.topic},
-                {"dlq_origin_partition", std::to_string(m.partition)},
-                {"dlq_origin_offset", std::to_string(m.offset)},
-                {"dlq_service", options_.service},
-                {"dlq_error", ErrorText(error)},
-                {"dlq_time", FormatRfc3339(Clock::now(), true)},
-                {"dlq_truncated", "value,key,headers"},
-                {"dlq_original_value_bytes", std::to_string(m.value.size())}};
+  AppendDeadLetterHeaders(m, error, dl.headers);
+  dl.headers.emplace_back("dlq_truncated", "value,key,headers");
+  dl.headers.emplace_back("dlq_original_value_bytes", std::to_string(m.value.size()));
   out.PublishRaw(dl);
 }
 

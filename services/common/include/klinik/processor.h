@@ -138,6 +138,10 @@ class EventProcessor : public RebalanceListener {
   Outcome ProcessOne(const ConsumedMessage& m);
   void Record(const ConsumedMessage& m, Outcome o, double seconds);
   void AfterCommit(int64_t events);
+  // Where a dead letter came from and why: dlq_origin_topic/partition/offset, dlq_service,
+  // dlq_error, dlq_time.
+  void AppendDeadLetterHeaders(const ConsumedMessage& m, const std::string& error,
+                               Headers& headers) const;
   // The original's key, value and headers with the dlq_* headers, cut to the producer's limit.
   void WriteDeadLetter(OutboxWriter& out, const ConsumedMessage& m, const std::string& error);
   // Only where it came from and why (no key, value or original headers): for a message whose
