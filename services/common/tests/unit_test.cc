@@ -396,5 +396,16 @@ TEST(Time, CivilDatesPast2262NeitherOverflowNorWrap) {
       << "bounded to ten thousand years";
 }
 
+// Found by fuzz/rfc3339: the year bound was checked on the local year, so an instant in 2262
+// UTC was accepted, and the text it formats to was refused.
+TEST(Time, Rfc3339BoundsTheInstantNotTheLocalYear) {
+  EXPECT_FALSE(ParseRfc3339("2261-12-31T23:59:60-03:30"));
+  EXPECT_FALSE(ParseRfc3339("1678-01-01T00:00:00+14:00"));
+  auto last = ParseRfc3339("2261-12-31T20:29:59.999-03:30");
+  ASSERT_TRUE(last);
+  EXPECT_EQ(ParseRfc3339(FormatRfc3339(*last, true)), last);
+  EXPECT_TRUE(ParseRfc3339("1678-01-01T14:00:00+14:00"));
+}
+
 }  // namespace
 }  // namespace klinik

@@ -23,8 +23,8 @@ inline constexpr int kLastYear = 2261;
 std::string FormatRfc3339(TimePoint t, bool millis = false);
 // "2025-07-21T01:30:00+00:00": SatuSehat's form, UTC with an explicit offset.
 std::string FormatFhirDateTime(TimePoint t);
-// Accepts "Z" or "+hh:mm"/"-hh:mm" offsets and optional fractional seconds; nullopt for a date
-// outside kFirstYear..kLastYear.
+// Accepts "Z" or "+hh:mm"/"-hh:mm" offsets and optional fractional seconds; nullopt for an
+// instant outside kFirstYear..kLastYear (UTC).
 std::optional<TimePoint> ParseRfc3339(std::string_view text);
 
 // A calendar date without a time zone (birth dates, expiry dates).
