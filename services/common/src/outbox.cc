@@ -1,5 +1,6 @@
 #include "klinik/outbox.h"
 
+#include <google/protobuf/message.h>
 #include <google/protobuf/message_lite.h>
 
 #include <signal.h>
@@ -7,7 +8,9 @@
 
 #include <map>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
+#include "klinik/event_types.h"
 #include "klinik/log.h"
 #include "klinik/metrics.h"
 #include "klinik/time_util.h"
@@ -219,6 +222,17 @@ std::string OutboxWriter::Publish(std::string_view topic, std::string_view key,
   AppendCloudEventHeaders(ce, m.headers);
   PublishRaw(m);
   return ce.id;
+}
+
+std::string OutboxWriter::Publish(std::string_view topic, std::string_view key,
+                                  std::string_view subject,
+                                  const google::protobuf::Message& wrapper) {
+  std::string_view ce_type = CeTypeOf(wrapper);
+  if (ce_type.empty()) {
+    throw std::logic_error("publishing a " + wrapper.GetDescriptor()->full_name() +
+                           " that holds no case with a ce_type");
+  }
+  return Publish(topic, key, ce_type, subject, wrapper);
 }
 
 void OutboxWriter::PublishRaw(const OutgoingMessage& m) {

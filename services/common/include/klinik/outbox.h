@@ -23,8 +23,9 @@
 #include "klinik/storage.h"
 
 namespace google::protobuf {
+class Message;
 class MessageLite;
-}
+}  // namespace google::protobuf
 
 namespace klinik {
 
@@ -95,6 +96,10 @@ class OutboxWriter {
   // Publishes a protobuf fact with fresh CloudEvents headers; returns its ce_id.
   std::string Publish(std::string_view topic, std::string_view key, std::string_view ce_type,
                       std::string_view subject, const google::protobuf::MessageLite& payload);
+  // Publishes a topic wrapper (e.g. a ScreeningEvent) under the ce_type of the case it holds
+  // (event_types.h); returns its ce_id. Throws std::logic_error when it holds no case.
+  std::string Publish(std::string_view topic, std::string_view key, std::string_view subject,
+                      const google::protobuf::Message& wrapper);
   // Publishes a message whose headers the caller built (dead letters keep the original's).
   void PublishRaw(const OutgoingMessage& message);
 
