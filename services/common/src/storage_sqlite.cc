@@ -2,8 +2,10 @@
 // cache per connection. Writers use BEGIN IMMEDIATE so two writers never deadlock on upgrade.
 #include <sqlite3.h>
 
+#include <chrono>
 #include <cstdio>
 #include <map>
+#include <thread>
 
 #include "internal/connection.h"
 
@@ -45,8 +47,14 @@ class SqliteConnection final : public Connection {
                          "cannot open SQLite database '" + path + "': " + why);
     }
     sqlite3_extended_result_codes(db_, 1);
-    sqlite3_busy_timeout(db_, 10000);
-    ExecuteScript("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+    sqlite3_busy_timeout(db_, kBusyTimeoutMs);
+    try {
+      EnterWalMode();
+      ExecuteScript("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+    } catch (...) {
+      sqlite3_close_v2(db_);
+      throw;
+    }
   }
 
   ~SqliteConnection() override {
@@ -87,6 +95,23 @@ class SqliteConnection final : public Connection {
   }
 
  private:
+  static constexpr int kBusyTimeoutMs = 10000;
+
+  // Two connections turning a fresh file to WAL at once (a service starting while a tool or a
+  // second replica opens it) deadlock on the lock upgrade, and SQLite answers one of them BUSY
+  // at once without calling the busy handler. That one waits a moment and asks again.
+  void EnterWalMode() {
+    for (int waited_ms = 0;; waited_ms += 20) {
+      try {
+        ExecuteScript("PRAGMA journal_mode=WAL;");
+        return;
+      } catch (const StorageError& e) {
+        if (e.kind() != StorageErrorKind::kTransient || waited_ms >= kBusyTimeoutMs) throw;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+
   sqlite3_stmt* Prepare(std::string_view sql) {
     auto it = cache_.find(sql);
     if (it != cache_.end()) return it->second;

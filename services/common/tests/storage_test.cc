@@ -2,6 +2,7 @@
 // PostgreSQL server (started once per test run by the ctest fixture).
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <set>
 #include <thread>
 
@@ -265,6 +266,36 @@ TEST(Database, UnreachablePostgresIsATransientError) {
     FAIL();
   } catch (const StorageError& e) {
     EXPECT_EQ(e.kind(), StorageErrorKind::kTransient);
+  }
+}
+
+}  // namespace
+}  // namespace klinik
+
+namespace klinik {
+namespace {
+
+// A service starting while a tool (or a second replica) opens the same fresh SQLite file: both
+// turn it to WAL at once, which SQLite resolves by answering one of them BUSY without waiting.
+// Neither may fail (the flake where a test's poll made the service exit "database is locked").
+TEST(SqliteOpen, ConnectionsOpeningOneFreshFileAtOnceAllSucceed) {
+  for (int round = 0; round < 40; ++round) {
+    std::string path = testing::TempDir() + "/fresh-" + std::to_string(round) + ".db";
+    std::atomic<int> failed{0};
+    std::vector<std::thread> openers;
+    for (int i = 0; i < 6; ++i) {
+      openers.emplace_back([&] {
+        try {
+          auto db = Database::Open("sqlite://" + path, 1);
+          db->Read([](Transaction& tx) { return tx.Query("SELECT 1"); });
+        } catch (const StorageError& e) {
+          ++failed;
+          ADD_FAILURE() << e.what();
+        }
+      });
+    }
+    for (auto& t : openers) t.join();
+    ASSERT_EQ(failed.load(), 0) << "round " << round;
   }
 }
 
