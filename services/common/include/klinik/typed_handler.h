@@ -26,8 +26,10 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <type_traits>
 
 #include "klinik/event_types.h"
@@ -59,6 +61,14 @@ class TypedHandler : public EventHandler {
     routes_[topic] = Route{Wrapper::descriptor(), &Wrapper::default_instance(), unknown};
   }
 
+  // Records on every topic that no Consume names carry `Wrapper`: for a handler whose one topic
+  // is configured where it is wired (AddConsumer is given the topic, the handler is not). The
+  // consume loop hands a handler only the topics it subscribed it to.
+  template <class Wrapper>
+  void ConsumeSubscribed(UnknownKind unknown) {
+    subscribed_ = Route{Wrapper::descriptor(), &Wrapper::default_instance(), unknown};
+  }
+
   // `fn` handles case `case_number` (the generated `Wrapper::kCaseName`), whose message is Msg.
   template <class Wrapper, class Msg>
   void On(int case_number, CaseFn<Msg> fn) {
@@ -85,8 +95,11 @@ class TypedHandler : public EventHandler {
   // The case field `case_number` of `wrapper`'s oneof kind; throws std::logic_error otherwise.
   static const google::protobuf::FieldDescriptor* CaseField(
       const google::protobuf::Descriptor& wrapper, int case_number);
+  // The route of records on `topic`; nullptr when neither Consume nor ConsumeSubscribed set one.
+  [[nodiscard]] const Route* RouteOf(std::string_view topic) const;
 
   std::map<std::string, Route, std::less<>> routes_;
+  std::optional<Route> subscribed_;  // every topic routes_ does not name
   std::map<const google::protobuf::FieldDescriptor*, AnyCaseFn> cases_;
 };
 
