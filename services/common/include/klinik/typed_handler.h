@@ -39,6 +39,11 @@ namespace klinik {
 
 class TypedHandler : public EventHandler {
  public:
+  TypedHandler() = default;
+  // The case functions usually capture the handler (`this`): a copy would call into the original.
+  TypedHandler(const TypedHandler&) = delete;
+  TypedHandler& operator=(const TypedHandler&) = delete;
+
   // What a payload without a case known to this build means on a topic.
   enum class UnknownKind {
     kDeadLetter,  // a request stream the service owns: the app sent something it cannot do
