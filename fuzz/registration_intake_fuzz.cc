@@ -1,7 +1,8 @@
 // registration's intake step without Kafka or a database: bytes → RegistrationIntake →
 // domain request → RegistrationValidator, then for an accepted request the pure decisions the
 // handler takes next (new patient or match, contact update) and the facts it would publish.
-// Mirrors IntakeHandler::Handle; the stored patient a request is compared with is made here.
+// Mirrors IntakeHandler's case functions (Register, UpdateContact); the stored patient a request
+// is compared with is made here.
 #include <cstddef>
 #include <cstdint>
 

@@ -1,7 +1,7 @@
 // screening's intake step without Kafka, a database or the registration lookup: bytes →
 // ScreeningIntake → ValidateSubmission and the classifier's plausibility checks, then for an
 // accepted submission what IntakeHandler::Complete computes (local day, birthday window and
-// eligibility, assessment) for a patient made here. Mirrors IntakeHandler::Handle and Problems.
+// eligibility, assessment) for a patient made here. Mirrors IntakeHandler::Submit and Problems.
 #include <cstddef>
 #include <cstdint>
 

@@ -40,12 +40,18 @@ Checked Check(const InboundEvent& event, const pb::Message& prototype,
 
 }  // namespace
 
+const TypedHandler::Route* TypedHandler::RouteOf(std::string_view topic) const {
+  auto route = routes_.find(topic);
+  if (route != routes_.end()) return &route->second;
+  return subscribed_ ? &*subscribed_ : nullptr;
+}
+
 HandleResult TypedHandler::Handle(const InboundEvent& event, OutboxWriter& out) {
-  auto route = routes_.find(event.message.topic);
-  if (route == routes_.end()) {
+  const Route* route = RouteOf(event.message.topic);
+  if (route == nullptr) {
     return HandleResult::DeadLetter("no contract is consumed from this topic here");
   }
-  Checked c = Check(event, *route->second.prototype, route->second.unknown);
+  Checked c = Check(event, *route->prototype, route->unknown);
   if (c.verdict) return *std::move(c.verdict);
   auto fn = cases_.find(c.field);
   if (fn == cases_.end()) return HandleResult::Ignored();
@@ -54,9 +60,9 @@ HandleResult TypedHandler::Handle(const InboundEvent& event, OutboxWriter& out) 
 }
 
 std::unique_ptr<pb::Message> TypedHandler::Decode(const InboundEvent& event) const {
-  auto route = routes_.find(event.message.topic);
-  if (route == routes_.end()) return nullptr;
-  Checked c = Check(event, *route->second.prototype, route->second.unknown);
+  const Route* route = RouteOf(event.message.topic);
+  if (route == nullptr) return nullptr;
+  Checked c = Check(event, *route->prototype, route->unknown);
   if (c.verdict) return nullptr;
   return std::move(c.wrapper);
 }

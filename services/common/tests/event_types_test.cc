@@ -159,6 +159,37 @@ TEST_F(TypedHandlerTest, ACaseWithoutAFunctionIsIgnoredAndAnUnknownTopicDeadLett
             HandleResult::Kind::kDeadLetter);
 }
 
+TEST_F(TypedHandlerTest, ASubscribedRouteTakesEveryTopicNoConsumeNames) {
+  class Subscribed final : public TypedHandler {
+   public:
+    Subscribed() {
+      ConsumeSubscribed<ScreeningIntake>(UnknownKind::kDeadLetter);
+      Consume<ScreeningEvent>("facts", UnknownKind::kIgnore);
+      On<ScreeningIntake, v1::SubmitScreening>(
+          ScreeningIntake::kSubmitScreening,
+          [this](const v1::SubmitScreening&, const InboundEvent&, OutboxWriter&) {
+            ++calls_;
+            return HandleResult::Applied();
+          });
+    }
+    int calls_ = 0;
+  } h;
+  EXPECT_EQ(Run(h, Submission("req-1"), kSubmit, "configured.intake").kind(),
+            HandleResult::Kind::kApplied);
+  EXPECT_EQ(h.calls_, 1);
+  ConsumedMessage m;
+  m.topic = "configured.intake";
+  m.value = Submission("req-2");
+  CloudEvent ce;
+  ce.type = kSubmit;
+  EXPECT_NE(h.Decode(InboundEvent{m, ce}), nullptr);
+  // The named topic keeps its own wrapper and policy.
+  EXPECT_EQ(Run(h, "", "id.klinik.screening.newer_kind.v1", "facts").kind(),
+            HandleResult::Kind::kIgnored);
+  EXPECT_EQ(Run(h, "", "id.klinik.intake.newer_kind.v1", "configured.intake").kind(),
+            HandleResult::Kind::kDeadLetter);
+}
+
 TEST_F(TypedHandlerTest, RegisteringACaseWithTheWrongMessageIsAProgrammingError) {
   class Wrong final : public TypedHandler {
    public:

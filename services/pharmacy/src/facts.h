@@ -1,5 +1,6 @@
-// Writing PharmacyEvent facts to the outbox, and the proto <-> domain conversions every adapter
-// shares. The one place that maps domain reasons onto klinik.v1.Reason.
+// The proto <-> domain conversions every adapter shares (the intake handler, the alerts, the
+// fuzz target). The one place that maps domain reasons onto klinik.v1.Reason. Facts are
+// published with OutboxWriter::Publish, which takes their ce_type from the case they hold.
 #pragma once
 
 #include <google/protobuf/timestamp.pb.h>
@@ -7,19 +8,10 @@
 #include <string>
 
 #include "domain_types.h"
-#include "klinik/outbox.h"
 #include "klinik/v1/pharmacy.pb.h"
 #include "validation.h"
 
 namespace pharmacy {
-
-// ce_type of a fact, from its oneof case (as written in pharmacy.proto).
-[[nodiscard]] std::string FactType(const klinik::v1::PharmacyEvent& event);
-
-// Writes the fact to `topic` keyed (and ce_subject) by `key`: the clinic id, or the item code for
-// a refused RecallLot.
-void PublishFact(klinik::OutboxWriter& out, const std::string& topic, const std::string& key,
-                 const klinik::v1::PharmacyEvent& event);
 
 void ToProto(const Reasons& reasons, google::protobuf::RepeatedPtrField<klinik::v1::Reason>* out);
 void SetTimestamp(int64_t unix_ms, google::protobuf::Timestamp* out);

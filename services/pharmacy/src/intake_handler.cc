@@ -3,69 +3,39 @@
 #include <set>
 
 #include "facts.h"
+#include "klinik/event_types.h"
 #include "pharmacy_store.h"
 
 namespace pharmacy {
 namespace {
 
 using klinik::HandleResult;
-
-// ce_type of each request kind (pharmacy.proto).
-constexpr const char* kReceiveType = "id.klinik.intake.receive_stock.v1";
-constexpr const char* kDispenseType = "id.klinik.intake.dispense_medication.v1";
-constexpr const char* kAdjustType = "id.klinik.intake.adjust_stock.v1";
-constexpr const char* kRecallType = "id.klinik.intake.recall_lot.v1";
-constexpr const char* kReorderType = "id.klinik.intake.set_reorder_level.v1";
-
-const char* IntakeType(klinik::v1::PharmacyIntake::KindCase kind) {
-  using K = klinik::v1::PharmacyIntake;
-  switch (kind) {
-    case K::kReceiveStock:
-      return kReceiveType;
-    case K::kDispenseMedication:
-      return kDispenseType;
-    case K::kAdjustStock:
-      return kAdjustType;
-    case K::kRecallLot:
-      return kRecallType;
-    case K::kSetReorderLevel:
-      return kReorderType;
-    case K::KIND_NOT_SET:
-      break;
-  }
-  return "";
-}
+using K = klinik::v1::PharmacyIntake;
 
 }  // namespace
 
-HandleResult IntakeHandler::Handle(const klinik::InboundEvent& event, klinik::OutboxWriter& out) {
-  klinik::v1::PharmacyIntake intake;
-  if (!intake.ParseFromString(event.message.value)) {
-    return HandleResult::DeadLetter("value is not a klinik.v1.PharmacyIntake");
-  }
-  using K = klinik::v1::PharmacyIntake;
-  // The ce_type header lets subscribers filter without decoding; a header that lies about the
-  // payload breaks the contract, so such a request is parked rather than guessed at.
-  if (intake.kind_case() != K::KIND_NOT_SET && event.ce.type != IntakeType(intake.kind_case())) {
-    return HandleResult::DeadLetter("ce_type '" + event.ce.type + "' does not match " +
-                                    K::descriptor()->FindFieldByNumber(intake.kind_case())->name());
-  }
-  int64_t now = settings_.now();
-  switch (intake.kind_case()) {
-    case K::kReceiveStock:
-      return Receive(intake.receive_stock(), out, now);
-    case K::kDispenseMedication:
-      return Dispense(intake.dispense_medication(), out, now);
-    case K::kAdjustStock:
-      return Adjust(intake.adjust_stock(), out, now);
-    case K::kRecallLot:
-      return Recall(intake.recall_lot(), out, now);
-    case K::kSetReorderLevel:
-      return SetLevel(intake.set_reorder_level(), out, now);
-    case K::KIND_NOT_SET:
-      break;
-  }
-  return HandleResult::DeadLetter("PharmacyIntake has no kind set (unknown or empty request)");
+IntakeHandler::IntakeHandler(const Settings& settings, PharmacyMetrics& metrics)
+    : settings_(settings), metrics_(metrics), alerts_(settings, metrics) {
+  using klinik::InboundEvent;
+  using klinik::OutboxWriter;
+  Consume<K>(settings.intake_topic, UnknownKind::kDeadLetter);
+  On<K, klinik::v1::ReceiveStock>(
+      K::kReceiveStock, [this](const klinik::v1::ReceiveStock& m, const InboundEvent&,
+                               OutboxWriter& out) { return Receive(m, out, settings_.now()); });
+  On<K, klinik::v1::DispenseMedication>(
+      K::kDispenseMedication,
+      [this](const klinik::v1::DispenseMedication& m, const InboundEvent&, OutboxWriter& out) {
+        return Dispense(m, out, settings_.now());
+      });
+  On<K, klinik::v1::AdjustStock>(
+      K::kAdjustStock, [this](const klinik::v1::AdjustStock& m, const InboundEvent&,
+                              OutboxWriter& out) { return Adjust(m, out, settings_.now()); });
+  On<K, klinik::v1::RecallLot>(
+      K::kRecallLot, [this](const klinik::v1::RecallLot& m, const InboundEvent&,
+                            OutboxWriter& out) { return Recall(m, out, settings_.now()); });
+  On<K, klinik::v1::SetReorderLevel>(
+      K::kSetReorderLevel, [this](const klinik::v1::SetReorderLevel& m, const InboundEvent&,
+                                  OutboxWriter& out) { return SetLevel(m, out, settings_.now()); });
 }
 
 StockLedger IntakeHandler::LoadLedger(klinik::Transaction& tx, const std::string& clinic_id,
@@ -84,17 +54,17 @@ void IntakeHandler::RecordMovements(const StockLedger& ledger, klinik::OutboxWri
 }
 
 HandleResult IntakeHandler::Reject(klinik::OutboxWriter& out, const std::string& key,
-                                   const std::string& request_type, const std::string& request_id,
+                                   K::KindCase request, const std::string& request_id,
                                    const std::string& clinic_id, const Reasons& reasons,
                                    int64_t now) {
   klinik::v1::PharmacyEvent e;
   auto* f = e.mutable_pharmacy_request_rejected();
   f->set_request_id(request_id);
   f->set_clinic_id(clinic_id);
-  f->set_request_type(request_type);
+  f->set_request_type(std::string(klinik::CeType<K>(request)));
   ToProto(reasons, f->mutable_reasons());
   SetTimestamp(now, f->mutable_rejected_at());
-  PublishFact(out, settings_.output_topic, key, e);
+  out.Publish(settings_.output_topic, key, key, e);
   return HandleResult::Rejected(reasons.front().code);
 }
 
@@ -104,7 +74,7 @@ HandleResult IntakeHandler::Receive(const klinik::v1::ReceiveStock& m, klinik::O
   Reasons reasons;
   ValidateReceive(c, settings_.calendar, reasons);
   if (!reasons.empty())
-    return Reject(out, c.clinic_id, kReceiveType, c.request_id, c.clinic_id, reasons, now);
+    return Reject(out, c.clinic_id, K::kReceiveStock, c.request_id, c.clinic_id, reasons, now);
   auto& tx = out.tx();
   bool recalled = store::LockLotNumber(tx, c.item_code, c.lot_number).has_value();
   store::LockClinic(tx, c.clinic_id);
@@ -115,11 +85,11 @@ HandleResult IntakeHandler::Receive(const klinik::v1::ReceiveStock& m, klinik::O
   }
   if (recalled) reasons.push_back({"LOT_RECALLED", "lot_number", "this lot has been recalled"});
   if (!reasons.empty())
-    return Reject(out, c.clinic_id, kReceiveType, c.request_id, c.clinic_id, reasons, now);
+    return Reject(out, c.clinic_id, K::kReceiveStock, c.request_id, c.clinic_id, reasons, now);
   StockLedger ledger = LoadLedger(tx, c.clinic_id, {c.item_code});
   ReceiveOutcome r = ledger.Receive(c);
   if (!r.ok())
-    return Reject(out, c.clinic_id, kReceiveType, c.request_id, c.clinic_id, r.reasons, now);
+    return Reject(out, c.clinic_id, K::kReceiveStock, c.request_id, c.clinic_id, r.reasons, now);
   store::EnsureItem(tx, c.clinic_id, c.item_code, c.item_name, c.unit);
   store::SaveLedger(tx, c.clinic_id, ledger);
   RecordMovements(ledger, out);
@@ -138,7 +108,7 @@ HandleResult IntakeHandler::Receive(const klinik::v1::ReceiveStock& m, klinik::O
   f->set_delivery_note_ref(c.reference);
   SetTimestamp(c.at_ms, f->mutable_received_at());
   f->set_usable_quantity(r.usable_after);
-  PublishFact(out, settings_.output_topic, c.clinic_id, e);
+  out.Publish(settings_.output_topic, c.clinic_id, c.clinic_id, e);
   alerts_.Evaluate(out, c.clinic_id, c.item_code, ledger, now);
   return HandleResult::Applied();
 }
@@ -173,7 +143,7 @@ HandleResult IntakeHandler::Dispense(const klinik::v1::DispenseMedication& m,
       p->set_usable_quantity(s.usable);
     }
     SetTimestamp(now, f->mutable_rejected_at());
-    PublishFact(out, settings_.output_topic, c.clinic_id, e);
+    out.Publish(settings_.output_topic, c.clinic_id, c.clinic_id, e);
     std::set<std::string> codes;
     for (const auto& reason : r.reasons) codes.insert(reason.code);
     out.AfterCommit([&metrics = metrics_, codes] {
@@ -207,7 +177,7 @@ HandleResult IntakeHandler::Dispense(const klinik::v1::DispenseMedication& m,
       pa->set_quantity(a.quantity);
     }
   }
-  PublishFact(out, settings_.output_topic, c.clinic_id, e);
+  out.Publish(settings_.output_topic, c.clinic_id, c.clinic_id, e);
   for (const auto& item : items) alerts_.Evaluate(out, c.clinic_id, item, *ledger, now);
   return HandleResult::Applied();
 }
@@ -218,13 +188,13 @@ HandleResult IntakeHandler::Adjust(const klinik::v1::AdjustStock& m, klinik::Out
   Reasons reasons;
   ValidateAdjust(c, reasons);
   if (!reasons.empty())
-    return Reject(out, c.clinic_id, kAdjustType, c.request_id, c.clinic_id, reasons, now);
+    return Reject(out, c.clinic_id, K::kAdjustStock, c.request_id, c.clinic_id, reasons, now);
   auto& tx = out.tx();
   store::LockClinic(tx, c.clinic_id);
   StockLedger ledger = LoadLedger(tx, c.clinic_id, {c.item_code});
   AdjustOutcome r = ledger.Adjust(c);
   if (!r.ok())
-    return Reject(out, c.clinic_id, kAdjustType, c.request_id, c.clinic_id, r.reasons, now);
+    return Reject(out, c.clinic_id, K::kAdjustStock, c.request_id, c.clinic_id, r.reasons, now);
   store::SaveLedger(tx, c.clinic_id, ledger);
   RecordMovements(ledger, out);
 
@@ -242,7 +212,7 @@ HandleResult IntakeHandler::Adjust(const klinik::v1::AdjustStock& m, klinik::Out
   SetTimestamp(c.at_ms, f->mutable_adjusted_at());
   f->set_lot_quantity(r.lot_quantity);
   f->set_usable_quantity(r.usable_after);
-  PublishFact(out, settings_.output_topic, c.clinic_id, e);
+  out.Publish(settings_.output_topic, c.clinic_id, c.clinic_id, e);
   alerts_.Evaluate(out, c.clinic_id, c.item_code, ledger, now);
   return HandleResult::Applied();
 }
@@ -253,7 +223,7 @@ HandleResult IntakeHandler::Recall(const klinik::v1::RecallLot& m, klinik::Outbo
   Reasons reasons;
   ValidateRecall(c, reasons);
   if (!reasons.empty())
-    return Reject(out, c.item_code, kRecallType, c.request_id, "", reasons, now);
+    return Reject(out, c.item_code, K::kRecallLot, c.request_id, "", reasons, now);
   auto& tx = out.tx();
   // Remembered first, under the lot number's lock, so a delivery of this lot either committed
   // before (and its clinic is listed below) or waits and is refused.
@@ -276,7 +246,7 @@ HandleResult IntakeHandler::Recall(const klinik::v1::RecallLot& m, klinik::Outbo
       f->set_quantity(r.quantity);
       SetTimestamp(c.at_ms, f->mutable_recalled_at());
       f->set_usable_quantity(r.usable_after);
-      PublishFact(out, settings_.output_topic, clinic_id, e);
+      out.Publish(settings_.output_topic, clinic_id, clinic_id, e);
     }
     alerts_.Evaluate(out, clinic_id, c.item_code, ledger, now);
   }
@@ -289,7 +259,7 @@ HandleResult IntakeHandler::SetLevel(const klinik::v1::SetReorderLevel& m,
   Reasons reasons;
   ValidateReorderLevel(c, reasons);
   if (!reasons.empty())
-    return Reject(out, c.clinic_id, kReorderType, c.request_id, c.clinic_id, reasons, now);
+    return Reject(out, c.clinic_id, K::kSetReorderLevel, c.request_id, c.clinic_id, reasons, now);
   auto& tx = out.tx();
   store::LockClinic(tx, c.clinic_id);
   int64_t previous = alerts_.ReorderLevel(tx, c.clinic_id, c.item_code);
@@ -303,7 +273,7 @@ HandleResult IntakeHandler::SetLevel(const klinik::v1::SetReorderLevel& m,
   f->set_reorder_level(c.reorder_level);
   f->set_previous_reorder_level(previous);
   SetTimestamp(TimestampMs(m.set_at(), now), f->mutable_set_at());
-  PublishFact(out, settings_.output_topic, c.clinic_id, e);
+  out.Publish(settings_.output_topic, c.clinic_id, c.clinic_id, e);
   // A new level can start or end a low-stock condition; an item never received has no stock to
   // judge.
   StockLedger ledger = LoadLedger(tx, c.clinic_id, {c.item_code});

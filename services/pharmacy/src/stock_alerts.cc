@@ -47,7 +47,7 @@ void StockAlerts::Evaluate(klinik::OutboxWriter& out, const std::string& clinic_
     f->set_usable_quantity(usable);
     f->set_reorder_level(level);
     SetTimestamp(now_ms, f->mutable_raised_at());
-    PublishFact(out, settings_.output_topic, clinic_id, e);
+    out.Publish(settings_.output_topic, clinic_id, clinic_id, e);
     out.AfterCommit([&metrics = metrics_] { metrics.AlertRaised(store::AlertKind::kLow); });
   }
   if (d.raise_out) {
@@ -62,7 +62,7 @@ void StockAlerts::Evaluate(klinik::OutboxWriter& out, const std::string& clinic_
     f->set_item_code(item_code);
     f->set_unusable_quantity(ledger.Unusable(item_code, today));
     SetTimestamp(now_ms, f->mutable_raised_at());
-    PublishFact(out, settings_.output_topic, clinic_id, e);
+    out.Publish(settings_.output_topic, clinic_id, clinic_id, e);
     out.AfterCommit([&metrics = metrics_] { metrics.AlertRaised(store::AlertKind::kOut); });
   }
   // An expiry warning holds while its lot still has usable stock.
@@ -105,7 +105,7 @@ void StockAlerts::EvaluateWithExpiry(klinik::OutboxWriter& out, const std::strin
     f->set_days_left(*days_left);
     f->set_quantity(lot->quantity);
     SetTimestamp(now_ms, f->mutable_raised_at());
-    PublishFact(out, settings_.output_topic, clinic_id, e);
+    out.Publish(settings_.output_topic, clinic_id, clinic_id, e);
     out.AfterCommit(
         [&metrics = metrics_] { metrics.AlertRaised(store::AlertKind::kExpiringSoon); });
   }

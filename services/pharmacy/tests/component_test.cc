@@ -365,6 +365,7 @@ TEST(PharmacyIntakeHandler, CeTypeMismatchIsDeadLetterAndMovesNoStock) {
   db->Migrate("klinik_platform", klinik::PlatformMigrations());
   db->Migrate("pharmacy", store::Migrations());
   Settings settings;
+  settings.intake_topic = "klinik.intake.pharmacy.v1";
   settings.output_topic = "klinik.pharmacy.v1";
   settings.now = [] { return klinik::ToUnixMillis(klinik::Clock::now()); };
   PharmacyMetrics metrics(nullptr);
@@ -395,7 +396,7 @@ TEST(PharmacyIntakeHandler, CeTypeMismatchIsDeadLetterAndMovesNoStock) {
   };
   auto handle = [&](const klinik::v1::PharmacyIntake& intake, const std::string& ce_type) {
     klinik::ConsumedMessage m;
-    m.topic = "klinik.intake.pharmacy.v1";
+    m.topic = settings.intake_topic;
     m.key = clinic;
     m.value = intake.SerializeAsString();
     klinik::CloudEvent ce = klinik::NewCloudEvent(ce_type, "/test", clinic);

@@ -2,7 +2,6 @@
 
 #include <set>
 
-#include "event_types.h"
 #include "klinik/log.h"
 #include "klinik/topics.h"
 #include "klinik/v1/registration.pb.h"
@@ -34,32 +33,17 @@ void AddFindings(const Findings& findings,
 IntakeHandler::IntakeHandler(RegistrationValidator validator,
                              std::shared_ptr<RegistrationMetrics> metrics,
                              std::function<klinik::TimePoint()> now)
-    : validator_(std::move(validator)), metrics_(std::move(metrics)), now_(std::move(now)) {}
-
-HandleResult IntakeHandler::Handle(const klinik::InboundEvent& event, klinik::OutboxWriter& out) {
-  klinik::v1::RegistrationIntake intake;
-  if (!intake.ParseFromString(event.message.value)) {
-    return HandleResult::DeadLetter("value is not a klinik.v1.RegistrationIntake");
-  }
-  // The ce_type header lets subscribers filter without decoding; a header that lies about the
-  // payload breaks the contract, so such a message is parked rather than guessed at.
-  switch (intake.kind_case()) {
-    case klinik::v1::RegistrationIntake::kRegisterPatient:
-      if (event.ce.type != event_types::kRegisterPatient) {
-        return HandleResult::DeadLetter("ce_type '" + event.ce.type +
-                                        "' does not match register_patient");
-      }
-      return Register(FromProto(intake.register_patient()), out);
-    case klinik::v1::RegistrationIntake::kUpdateContact:
-      if (event.ce.type != event_types::kUpdateContactDetails) {
-        return HandleResult::DeadLetter("ce_type '" + event.ce.type +
-                                        "' does not match update_contact");
-      }
-      return UpdateContact(FromProto(intake.update_contact()), out);
-    case klinik::v1::RegistrationIntake::KIND_NOT_SET:
-      break;
-  }
-  return HandleResult::DeadLetter("RegistrationIntake has no kind set");
+    : validator_(std::move(validator)), metrics_(std::move(metrics)), now_(std::move(now)) {
+  using klinik::v1::RegistrationIntake;
+  ConsumeSubscribed<RegistrationIntake>(UnknownKind::kDeadLetter);
+  On<RegistrationIntake, klinik::v1::RegisterPatient>(
+      RegistrationIntake::kRegisterPatient,
+      [this](const klinik::v1::RegisterPatient& m, const klinik::InboundEvent&,
+             klinik::OutboxWriter& out) { return Register(FromProto(m), out); });
+  On<RegistrationIntake, klinik::v1::UpdateContactDetails>(
+      RegistrationIntake::kUpdateContact,
+      [this](const klinik::v1::UpdateContactDetails& m, const klinik::InboundEvent&,
+             klinik::OutboxWriter& out) { return UpdateContact(FromProto(m), out); });
 }
 
 HandleResult IntakeHandler::Register(const RegistrationRequest& request,
@@ -85,8 +69,7 @@ HandleResult IntakeHandler::Register(const RegistrationRequest& request,
       // consume loop retries the event and the retry takes the kMatched path.
       store.Insert(patient);
       klinik::v1::PatientEvent fact = RegisteredFact(patient, validation.warnings, now);
-      out.Publish(kFacts, patient.patient_id, event_types::kPatientRegistered, patient.patient_id,
-                  fact);
+      out.Publish(kFacts, patient.patient_id, patient.patient_id, fact);
       out.AfterCommit([m = metrics_] { m->Count("registered", "none"); });
       klinik::log::Info("patient registered", {{"patient_id", patient.patient_id},
                                                {"request_id", request.request_id},
@@ -99,8 +82,7 @@ HandleResult IntakeHandler::Register(const RegistrationRequest& request,
       Findings warnings = validation.warnings;
       warnings.insert(warnings.end(), decision.findings.begin(), decision.findings.end());
       klinik::v1::PatientEvent fact = MatchedFact(request, existing->patient_id, warnings, now);
-      out.Publish(kFacts, existing->patient_id, event_types::kRegistrationMatched,
-                  existing->patient_id, fact);
+      out.Publish(kFacts, existing->patient_id, existing->patient_id, fact);
       out.AfterCommit([m = metrics_] { m->Count("matched", "none"); });
       klinik::log::Info("registration matched an existing patient",
                         {{"patient_id", existing->patient_id},
@@ -142,7 +124,7 @@ HandleResult IntakeHandler::UpdateContact(const ContactUpdateRequest& request,
   for (const std::string& f : change.changed_fields) updated->add_changed_fields(f);
   updated->set_clinic_id(request.clinic_id);
   ToProto(now, updated->mutable_updated_at());
-  out.Publish(kFacts, current->patient_id, event_types::kPatientUpdated, current->patient_id, fact);
+  out.Publish(kFacts, current->patient_id, current->patient_id, fact);
   out.AfterCommit([m = metrics_] { m->Count("updated", "none"); });
   klinik::log::Info("patient contact details updated", {{"patient_id", current->patient_id},
                                                         {"request_id", request.request_id},
@@ -164,7 +146,7 @@ HandleResult IntakeHandler::Reject(klinik::OutboxWriter& out, const std::string&
   // klinik.patients.v1 is keyed by patient id; a refused registration has none, so the app's
   // request id keys (and orders) it instead.
   const std::string& key = patient_id.empty() ? request_id : patient_id;
-  out.Publish(kFacts, key, event_types::kRegistrationRejected, key, fact);
+  out.Publish(kFacts, key, key, fact);
 
   std::set<std::string> distinct;
   for (const Finding& f : reasons) distinct.insert(f.code);

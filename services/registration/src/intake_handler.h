@@ -1,27 +1,26 @@
-// Consumes klinik.intake.registration.v1 and keeps the register: decode -> validate -> match
-// against the register -> write the patient and the fact in the event's transaction. This class
-// is the one place where domain outcomes become facts on klinik.patients.v1, dead letters and
-// registration metrics.
+// Consumes klinik.intake.registration.v1 and keeps the register: validate -> match against the
+// register -> write the patient and the fact in the event's transaction. Decoding and the
+// ce_type check are TypedHandler's (undecodable, no case, or a header that names another case:
+// dead letter). This class is the one place where domain outcomes become facts on
+// klinik.patients.v1 and registration metrics.
 #pragma once
 
 #include <functional>
 #include <memory>
 #include <string>
 
-#include "klinik/processor.h"
+#include "klinik/typed_handler.h"
 #include "patient.h"
 #include "registration_metrics.h"
 #include "registration_validator.h"
 
 namespace registration {
 
-class IntakeHandler final : public klinik::EventHandler {
+class IntakeHandler final : public klinik::TypedHandler {
  public:
+  // Takes RegistrationIntake on the topic it is subscribed to (KLINIK_REGISTRATION_INTAKE_TOPIC).
   IntakeHandler(RegistrationValidator validator, std::shared_ptr<RegistrationMetrics> metrics,
                 std::function<klinik::TimePoint()> now = klinik::Clock::now);
-
-  klinik::HandleResult Handle(const klinik::InboundEvent& event,
-                              klinik::OutboxWriter& out) override;
 
  private:
   klinik::HandleResult Register(const RegistrationRequest& request, klinik::OutboxWriter& out);

@@ -8,7 +8,6 @@
 #include <future>
 #include <nlohmann/json.hpp>
 
-#include "event_types.h"
 #include "klinik/outbox.h"
 #include "klinik/topics.h"
 #include "patient_store.h"
@@ -19,6 +18,7 @@ namespace {
 
 using klinik::HandleResult;
 using testing::Registration;
+namespace types = testing::types;
 
 struct Fact {
   std::string topic;
@@ -66,14 +66,14 @@ class IntakeHandlerTest : public ::testing::TestWithParam<std::string> {
     IntakeHandler handler = MakeHandler();
     klinik::v1::RegistrationIntake intake;
     *intake.mutable_register_patient() = r;
-    return Handle(handler, Message(intake), event_types::kRegisterPatient);
+    return Handle(handler, Message(intake), types::kRegisterPatient);
   }
 
   HandleResult Update(const klinik::v1::UpdateContactDetails& u) {
     IntakeHandler handler = MakeHandler();
     klinik::v1::RegistrationIntake intake;
     *intake.mutable_update_contact() = u;
-    return Handle(handler, Message(intake), event_types::kUpdateContactDetails);
+    return Handle(handler, Message(intake), types::kUpdateContactDetails);
   }
 
   std::vector<Fact> Facts() {
@@ -109,7 +109,7 @@ TEST_P(IntakeHandlerTest, NewNikIsRegisteredWithAFactKeyedByTheNewPatientId) {
   EXPECT_EQ(facts[0].topic, klinik::topics::kPatients);
   EXPECT_EQ(facts[0].key, registered.patient_id());
   EXPECT_EQ(facts[0].ce_subject, registered.patient_id());
-  EXPECT_EQ(facts[0].ce_type, event_types::kPatientRegistered);
+  EXPECT_EQ(facts[0].ce_type, types::kPatientRegistered);
   EXPECT_EQ(registered.request_id(), "req-1");
   EXPECT_EQ(registered.nik(), "6472041506900001");
   EXPECT_EQ(registered.birth_date(), "1990-06-15");
@@ -147,7 +147,7 @@ TEST_P(IntakeHandlerTest, SecondRegistrationOfTheNikIsMatchedAndCreatesNothing) 
   ASSERT_EQ(matched.warnings_size(), 1);
   EXPECT_EQ(matched.warnings(0).code(), "NAME_DIFFERS");
   EXPECT_EQ(facts[1].key, matched.patient_id());
-  EXPECT_EQ(facts[1].ce_type, event_types::kRegistrationMatched);
+  EXPECT_EQ(facts[1].ce_type, types::kRegistrationMatched);
   EXPECT_EQ(Patients(), 1);
 }
 
@@ -165,7 +165,7 @@ TEST_P(IntakeHandlerTest, SameNikWithAnotherBirthDateIsRejectedAsConflict) {
   EXPECT_EQ(rejected.request_id(), "req-2");
   EXPECT_EQ(rejected.patient_id(), "") << "a refused registration names no patient";
   EXPECT_EQ(facts[1].key, "req-2");
-  EXPECT_EQ(facts[1].ce_type, event_types::kRegistrationRejected);
+  EXPECT_EQ(facts[1].ce_type, types::kRegistrationRejected);
   EXPECT_EQ(Patients(), 1);
 }
 
@@ -231,7 +231,7 @@ TEST_P(IntakeHandlerTest, ContactUpdateChangesThePatientAndNamesTheFields) {
       std::vector<std::string>(updated.changed_fields().begin(), updated.changed_fields().end()),
       (std::vector<std::string>{"address", "phone"}));
   EXPECT_EQ(facts[1].key, id);
-  EXPECT_EQ(facts[1].ce_type, event_types::kPatientUpdated);
+  EXPECT_EQ(facts[1].ce_type, types::kPatientUpdated);
   auto stored = db_->Read([&](klinik::Transaction& tx) { return PatientStore(tx).FindById(id); });
   ASSERT_TRUE(stored);
   EXPECT_EQ(stored->phone, "+6281111111111");
@@ -260,14 +260,14 @@ TEST_P(IntakeHandlerTest, UndecodableOrMislabelledIntakeIsDeadLettered) {
   IntakeHandler handler = MakeHandler();
   klinik::ConsumedMessage garbage;
   garbage.value = std::string("\xff\xff\xff\xff\x0f", 5);
-  EXPECT_EQ(Handle(handler, garbage, event_types::kRegisterPatient).kind(),
+  EXPECT_EQ(Handle(handler, garbage, types::kRegisterPatient).kind(),
             HandleResult::Kind::kDeadLetter);
   klinik::v1::RegistrationIntake empty;
-  EXPECT_EQ(Handle(handler, Message(empty), event_types::kRegisterPatient).kind(),
+  EXPECT_EQ(Handle(handler, Message(empty), types::kRegisterPatient).kind(),
             HandleResult::Kind::kDeadLetter);
   klinik::v1::RegistrationIntake intake;
   *intake.mutable_register_patient() = Registration("req-1", 1);
-  EXPECT_EQ(Handle(handler, Message(intake), event_types::kUpdateContactDetails).kind(),
+  EXPECT_EQ(Handle(handler, Message(intake), types::kUpdateContactDetails).kind(),
             HandleResult::Kind::kDeadLetter);
   EXPECT_TRUE(Facts().empty());
   EXPECT_EQ(Patients(), 0);
@@ -292,22 +292,22 @@ TEST_P(IntakeHandlerTest, CeTypeMismatchIsDeadLetterAndChangesNothing) {
   };
   const std::string phone_before = phone();
 
-  HandleResult r = Handle(handler, Message(update), event_types::kRegisterPatient);
+  HandleResult r = Handle(handler, Message(update), types::kRegisterPatient);
   EXPECT_EQ(r.kind(), HandleResult::Kind::kDeadLetter);
-  EXPECT_EQ(r.detail(), "ce_type '" + std::string(event_types::kRegisterPatient) +
-                            "' does not match update_contact");
-  r = Handle(handler, Message(registration), event_types::kUpdateContactDetails);
+  EXPECT_EQ(r.detail(),
+            "ce_type '" + std::string(types::kRegisterPatient) + "' does not match update_contact");
+  r = Handle(handler, Message(registration), types::kUpdateContactDetails);
   EXPECT_EQ(r.kind(), HandleResult::Kind::kDeadLetter);
-  EXPECT_EQ(r.detail(), "ce_type '" + std::string(event_types::kUpdateContactDetails) +
+  EXPECT_EQ(r.detail(), "ce_type '" + std::string(types::kUpdateContactDetails) +
                             "' does not match register_patient");
   EXPECT_EQ(Facts().size(), 1u);
   EXPECT_EQ(Patients(), 1);
   EXPECT_EQ(phone(), phone_before);
 
-  EXPECT_EQ(Handle(handler, Message(update), event_types::kUpdateContactDetails).kind(),
+  EXPECT_EQ(Handle(handler, Message(update), types::kUpdateContactDetails).kind(),
             HandleResult::Kind::kApplied);
   EXPECT_EQ(phone(), "+6281111111111");
-  EXPECT_EQ(Handle(handler, Message(registration), event_types::kRegisterPatient).kind(),
+  EXPECT_EQ(Handle(handler, Message(registration), types::kRegisterPatient).kind(),
             HandleResult::Kind::kApplied);
   EXPECT_EQ(Patients(), 2);
 }
@@ -323,7 +323,7 @@ TEST_P(IntakeHandlerTest, ConcurrentRegistrationsOfOneNewNikEndAsOnePatient) {
     klinik::v1::RegistrationIntake intake;
     *intake.mutable_register_patient() = Registration("req-a", 7);
     klinik::CloudEvent ce =
-        klinik::NewCloudEvent(std::string(event_types::kRegisterPatient), "/test", "s");
+        klinik::NewCloudEvent(std::string(types::kRegisterPatient), "/test", "s");
     klinik::ConsumedMessage m = Message(intake);
     return db_->InTransaction([&](klinik::Transaction& tx) {
       klinik::OutboxWriter out(tx, "/klinik/registration");

@@ -10,8 +10,8 @@
 #include <set>
 #include <sstream>
 
-#include "event_types.h"
 #include "klinik/cloudevents.h"
+#include "klinik/event_types.h"
 #include "klinik/grpc.h"
 #include "klinik/kafka.h"
 #include "klinik/time_util.h"
@@ -135,9 +135,7 @@ class RegistrationService : public ::testing::TestWithParam<std::string> {
     bool is_register = intake.has_register_patient();
     klinik::OutgoingMessage m{intake_, key, intake.SerializeAsString(), {}};
     klinik::CloudEvent ce =
-        klinik::NewCloudEvent(std::string(is_register ? event_types::kRegisterPatient
-                                                      : event_types::kUpdateContactDetails),
-                              "/test/app",
+        klinik::NewCloudEvent(std::string(klinik::CeTypeOf(intake)), "/test/app",
                               is_register ? intake.register_patient().request_id()
                                           : intake.update_contact().request_id());
     ce.id = ce_id;
@@ -185,7 +183,7 @@ TEST_P(RegistrationService, RegisterPublishesTheFactAndTheDirectoryReturnsThePat
   Fact fact = facts_->Of(Id("new")).at(0);
   ASSERT_TRUE(fact.event.has_patient_registered());
   const auto& registered = fact.event.patient_registered();
-  EXPECT_EQ(fact.ce_type, event_types::kPatientRegistered);
+  EXPECT_EQ(fact.ce_type, testing::types::kPatientRegistered);
   EXPECT_EQ(fact.key, registered.patient_id());
   EXPECT_EQ(registered.nik(), request.nik());
   EXPECT_EQ(registered.village_code(), "64.72.04.1004");
@@ -276,7 +274,7 @@ TEST_P(RegistrationService, DuplicateIsMatchedAndConflictIsRejectedWithOneRowLef
   Fact conflict = facts_->Of(Id("conflict")).at(0);
   ASSERT_TRUE(first.event.has_patient_registered());
   ASSERT_TRUE(again.event.has_registration_matched());
-  EXPECT_EQ(again.ce_type, event_types::kRegistrationMatched);
+  EXPECT_EQ(again.ce_type, testing::types::kRegistrationMatched);
   EXPECT_EQ(again.event.registration_matched().patient_id(),
             first.event.patient_registered().patient_id());
   EXPECT_EQ(again.event.registration_matched().clinic_id(), "clinic-b");
@@ -397,7 +395,7 @@ TEST(RegistrationGrpc, GrpcurlListsTheDirectoryAndFindsAPatientByNik) {
   *intake_message.mutable_register_patient() = registration;
   klinik::OutgoingMessage m{intake, registration.nik(), intake_message.SerializeAsString(), {}};
   klinik::AppendCloudEventHeaders(
-      klinik::NewCloudEvent(std::string(event_types::kRegisterPatient), "/test/app", request_id),
+      klinik::NewCloudEvent(std::string(klinik::CeTypeOf(intake_message)), "/test/app", request_id),
       m.headers);
   klinik::Producer producer(kt::KafkaTestSettings());
   ASSERT_TRUE(producer.SendSync(m, 30s).ok);

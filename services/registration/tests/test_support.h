@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "klinik/storage.h"
 #include "klinik/time_util.h"
@@ -33,5 +34,19 @@ inline klinik::v1::RegisterPatient Registration(const std::string& request_id, i
 }
 
 using klinik::testing::FreshDatabase;
+
+// The contract's ce_types, spelled here as what the tests expect; the service reads them from
+// the (klinik.v1.ce_type) options of registration.proto.
+namespace types {
+inline constexpr std::string_view kRegisterPatient = "id.klinik.intake.register_patient.v1";
+inline constexpr std::string_view kUpdateContactDetails =
+    "id.klinik.intake.update_contact_details.v1";
+inline constexpr std::string_view kPatientRegistered = "id.klinik.patient.registered.v1";
+inline constexpr std::string_view kRegistrationMatched =
+    "id.klinik.patient.registration_matched.v1";
+inline constexpr std::string_view kPatientUpdated = "id.klinik.patient.updated.v1";
+inline constexpr std::string_view kRegistrationRejected =
+    "id.klinik.patient.registration_rejected.v1";
+}  // namespace types
 
 }  // namespace registration::testing

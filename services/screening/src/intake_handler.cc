@@ -70,22 +70,17 @@ IntakeHandler::IntakeHandler(ScreeningClassifier classifier, PatientLookup& look
       lookup_(lookup),
       utc_offset_(utc_offset),
       metrics_(metrics),
-      clock_(std::move(clock)) {}
+      clock_(std::move(clock)) {
+  using klinik::v1::ScreeningIntake;
+  ConsumeSubscribed<ScreeningIntake>(UnknownKind::kDeadLetter);
+  On<ScreeningIntake, klinik::v1::SubmitScreening>(
+      ScreeningIntake::kSubmitScreening,
+      [this](const klinik::v1::SubmitScreening& s, const klinik::InboundEvent&,
+             klinik::OutboxWriter& out) { return Submit(s, out); });
+}
 
-klinik::HandleResult IntakeHandler::Handle(const klinik::InboundEvent& event,
-                                           klinik::OutboxWriter& out) {
-  klinik::v1::ScreeningIntake intake;
-  if (!intake.ParseFromString(event.message.value)) {
-    return klinik::HandleResult::DeadLetter("value is not a klinik.v1.ScreeningIntake");
-  }
-  if (!intake.has_submit_screening()) {
-    return klinik::HandleResult::DeadLetter("ScreeningIntake has no known kind (submit_screening)");
-  }
-  if (event.ce.type != kSubmitScreeningType) {
-    return klinik::HandleResult::DeadLetter("ce_type '" + event.ce.type +
-                                            "' does not match submit_screening");
-  }
-  const klinik::v1::SubmitScreening& submission = intake.submit_screening();
+klinik::HandleResult IntakeHandler::Submit(const klinik::v1::SubmitScreening& submission,
+                                           klinik::OutboxWriter& out) const {
   return ApplyOutcome(Decide(submission, out.tx()), submission, out);
 }
 
@@ -111,15 +106,14 @@ void IntakeHandler::Prepare(const std::vector<klinik::InboundEvent>& events) {
   std::set<PatientKey> distinct;
   std::vector<PatientKey> keys;
   for (const klinik::InboundEvent& e : events) {
-    klinik::v1::ScreeningIntake intake;
     // Whatever Handle dead-letters is not looked up.
-    if (!intake.ParseFromString(e.message.value) || !intake.has_submit_screening() ||
-        e.ce.type != kSubmitScreeningType) {
-      continue;
-    }
+    std::unique_ptr<google::protobuf::Message> decoded = Decode(e);
+    const auto* intake =
+        google::protobuf::DynamicCastToGenerated<klinik::v1::ScreeningIntake>(decoded.get());
+    if (intake == nullptr || !intake->has_submit_screening()) continue;
     // A submission refused anyway is not looked up (as in Decide).
-    if (!Problems(intake.submit_screening()).empty()) continue;
-    PatientKey key = KeyOf(intake.submit_screening());
+    if (!Problems(intake->submit_screening()).empty()) continue;
+    PatientKey key = KeyOf(intake->submit_screening());
     if (distinct.insert(key).second) keys.push_back(key);
   }
   if (keys.empty()) return;
@@ -205,7 +199,7 @@ klinik::HandleResult IntakeHandler::ApplyOutcome(SubmissionOutcome outcome,
     ScreeningStore::Insert(out.tx(), r, done->local_date);
     klinik::v1::ScreeningEvent fact;
     *fact.mutable_screening_completed() = done->fact;
-    out.Publish(topic, r.patient_id(), kCompletedType, r.patient_id(), fact);
+    out.Publish(topic, r.patient_id(), r.patient_id(), fact);
     if (metrics_) {
       out.AfterCommit(
           [m = metrics_, eligible = r.ckg_eligible(), referred = r.referral_recommended(),
@@ -229,7 +223,7 @@ klinik::HandleResult IntakeHandler::ApplyOutcome(SubmissionOutcome outcome,
     ToTimestamp(clock_(), r->mutable_rejected_at());
     // Keyed by patient when known so it stays in order with the patient's other facts.
     const std::string& key = rejected->patient_id.empty() ? s.request_id() : rejected->patient_id;
-    out.Publish(topic, key, kRejectedType, key, fact);
+    out.Publish(topic, key, key, fact);
     if (metrics_) out.AfterCommit([m = metrics_] { m->Rejected(); });
     std::string codes;
     for (const RejectionReason& reason : rejected->reasons)

@@ -1,8 +1,9 @@
 // IntakeHandler: consumes klinik.intake.screening.v1 (ScreeningIntake.submit_screening) and
 // writes klinik.screenings.v1 facts through the outbox, inside the processor's transaction.
 //
-// A submission whose ce_type is not kSubmitScreeningType is a dead letter: the header lets
-// subscribers filter without decoding, and one that lies about the payload breaks the contract.
+// A TypedHandler: a value that is not a ScreeningIntake, holds no submit_screening, or whose
+// ce_type is not submit_screening's (screening.proto) is a dead letter before Decide runs; facts
+// carry the ce_type of the case they hold.
 //
 // Decide() is the whole decision as a value (SubmissionOutcome); ApplyOutcome() is the ONE place
 // that turns an outcome into stored state, a fact, a metric and the processor's HandleResult:
@@ -21,18 +22,13 @@
 #include <vector>
 
 #include "classifier.h"
-#include "klinik/processor.h"
 #include "klinik/time_util.h"
+#include "klinik/typed_handler.h"
 #include "klinik/v1/screening.pb.h"
 #include "patient_lookup.h"
 #include "screening_metrics.h"
 
 namespace screening {
-
-// ce_type of each oneof case (screening.proto): what the handler consumes, then publishes.
-inline constexpr std::string_view kSubmitScreeningType = "id.klinik.intake.submit_screening.v1";
-inline constexpr std::string_view kCompletedType = "id.klinik.screening.completed.v1";
-inline constexpr std::string_view kRejectedType = "id.klinik.screening.rejected.v1";
 
 struct Completed {
   klinik::v1::Screening record;         // what is stored and served by ScreeningService
@@ -55,16 +51,15 @@ struct UnusablePatientRecord {
 using SubmissionOutcome =
     std::variant<Completed, Rejected, AlreadyRecorded, WaitForRegistration, UnusablePatientRecord>;
 
-class IntakeHandler final : public klinik::EventHandler {
+class IntakeHandler final : public klinik::TypedHandler {
  public:
+  // Takes ScreeningIntake on the topic it is subscribed to (KLINIK_SCREENING_INTAKE_TOPIC).
   // `lookup` and `metrics` (nullable) must outlive the handler. `clock` gives "now" (tests).
   IntakeHandler(
       ScreeningClassifier classifier, PatientLookup& lookup, std::chrono::minutes utc_offset,
       ScreeningMetrics* metrics,
       std::function<klinik::TimePoint()> clock = [] { return klinik::Clock::now(); });
 
-  klinik::HandleResult Handle(const klinik::InboundEvent& event,
-                              klinik::OutboxWriter& out) override;
   // Looks up every patient the events name at once (LookupMany) before the transaction;
   // Decide uses those answers, and asks itself for anyone not found in them.
   void Prepare(const std::vector<klinik::InboundEvent>& events) override;
@@ -74,6 +69,9 @@ class IntakeHandler final : public klinik::EventHandler {
                                          klinik::Transaction& tx) const;
 
  private:
+  // Decide, then ApplyOutcome.
+  klinik::HandleResult Submit(const klinik::v1::SubmitScreening& submission,
+                              klinik::OutboxWriter& out) const;
   klinik::HandleResult ApplyOutcome(SubmissionOutcome outcome,
                                     const klinik::v1::SubmitScreening& submission,
                                     klinik::OutboxWriter& out) const;

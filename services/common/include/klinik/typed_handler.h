@@ -26,8 +26,10 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <type_traits>
 
 #include "klinik/event_types.h"
@@ -37,6 +39,11 @@ namespace klinik {
 
 class TypedHandler : public EventHandler {
  public:
+  TypedHandler() = default;
+  // The case functions usually capture the handler (`this`): a copy would call into the original.
+  TypedHandler(const TypedHandler&) = delete;
+  TypedHandler& operator=(const TypedHandler&) = delete;
+
   // What a payload without a case known to this build means on a topic.
   enum class UnknownKind {
     kDeadLetter,  // a request stream the service owns: the app sent something it cannot do
@@ -57,6 +64,14 @@ class TypedHandler : public EventHandler {
   template <class Wrapper>
   void Consume(const std::string& topic, UnknownKind unknown) {
     routes_[topic] = Route{Wrapper::descriptor(), &Wrapper::default_instance(), unknown};
+  }
+
+  // Records on every topic that no Consume names carry `Wrapper`: for a handler whose one topic
+  // is configured where it is wired (AddConsumer is given the topic, the handler is not). The
+  // consume loop hands a handler only the topics it subscribed it to.
+  template <class Wrapper>
+  void ConsumeSubscribed(UnknownKind unknown) {
+    subscribed_ = Route{Wrapper::descriptor(), &Wrapper::default_instance(), unknown};
   }
 
   // `fn` handles case `case_number` (the generated `Wrapper::kCaseName`), whose message is Msg.
@@ -85,8 +100,11 @@ class TypedHandler : public EventHandler {
   // The case field `case_number` of `wrapper`'s oneof kind; throws std::logic_error otherwise.
   static const google::protobuf::FieldDescriptor* CaseField(
       const google::protobuf::Descriptor& wrapper, int case_number);
+  // The route of records on `topic`; nullptr when neither Consume nor ConsumeSubscribed set one.
+  [[nodiscard]] const Route* RouteOf(std::string_view topic) const;
 
   std::map<std::string, Route, std::less<>> routes_;
+  std::optional<Route> subscribed_;  // every topic routes_ does not name
   std::map<const google::protobuf::FieldDescriptor*, AnyCaseFn> cases_;
 };
 
