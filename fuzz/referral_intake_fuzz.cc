@@ -1,7 +1,7 @@
 // referral's intake step without Kafka or a database: bytes → ReferralIntake → NewReferral or
 // Command → ValidateRequest/ValidateCommand, then an accepted request opened (and joined into an
 // open referral), or an accepted command applied to an open referral of the named patient made
-// here, with the facts each step would publish. Mirrors ReferralHandler::HandleIntake.
+// here, with the facts each step would publish. Mirrors ReferralHandler's intake cases.
 #include <cstddef>
 #include <cstdint>
 

@@ -4,6 +4,7 @@
 #include <array>
 
 #include "klinik/cloudevents.h"
+#include "klinik/event_types.h"
 #include "klinik/topics.h"
 #include "klinik/v1/pharmacy.pb.h"
 #include "klinik/v1/registration.pb.h"
@@ -61,11 +62,13 @@ void SetNow(google::protobuf::Timestamp* ts) {
   ts->set_nanos(static_cast<int32_t>((ms % 1000) * 1'000'000));
 }
 
+// An intake wrapper under the ce_type of the case it holds (the registry's, event_types.h).
 klinik::OutgoingMessage Message(std::string_view topic, const std::string& key,
-                                const std::string& ce_type, const std::string& subject,
-                                const google::protobuf::MessageLite& value) {
-  klinik::OutgoingMessage m{std::string(topic), key, value.SerializeAsString(), {}};
-  klinik::AppendCloudEventHeaders(klinik::NewCloudEvent(ce_type, kSource, subject), m.headers);
+                                const std::string& subject,
+                                const google::protobuf::Message& wrapper) {
+  klinik::OutgoingMessage m{std::string(topic), key, wrapper.SerializeAsString(), {}};
+  klinik::AppendCloudEventHeaders(
+      klinik::NewCloudEvent(std::string(klinik::CeTypeOf(wrapper)), kSource, subject), m.headers);
   return m;
 }
 
@@ -162,8 +165,7 @@ klinik::OutgoingMessage RegistrationMessage(const Resident& r) {
   reg->set_phone(r.phone);
   reg->set_clinic_id(r.clinic_id);
   // The subject is the request id: a NIK never goes into a header.
-  return Message(topics::kIntakeRegistration, r.nik, "id.klinik.intake.register_patient.v1",
-                 reg->request_id(), intake);
+  return Message(topics::kIntakeRegistration, r.nik, reg->request_id(), intake);
 }
 
 klinik::OutgoingMessage ScreeningMessage(const ScreeningTarget& target,
@@ -211,7 +213,7 @@ klinik::OutgoingMessage ScreeningMessage(const ScreeningTarget& target,
     m->set_danger_signs(false);
   }
   const std::string& key = target.patient_id.empty() ? r.nik : target.patient_id;
-  return Message(topics::kIntakeScreening, key, "id.klinik.intake.submit_screening.v1",
+  return Message(topics::kIntakeScreening, key,
                  target.patient_id.empty() ? s->request_id() : target.patient_id, intake);
 }
 
@@ -253,8 +255,7 @@ klinik::OutgoingMessage PharmacyStream::Delivery(int clinic, size_t item) {
   rs->set_supplier("PT Kimia Farma");
   rs->set_delivery_note_ref("SJ-" + std::to_string(4400 + k));
   SetNow(rs->mutable_received_at());
-  return Message(topics::kIntakePharmacy, clinic_id, "id.klinik.intake.receive_stock.v1", clinic_id,
-                 intake);
+  return Message(topics::kIntakePharmacy, clinic_id, clinic_id, intake);
 }
 
 klinik::OutgoingMessage PharmacyStream::Dispense(int clinic) {
@@ -283,8 +284,7 @@ klinik::OutgoingMessage PharmacyStream::Dispense(int clinic) {
   d->set_prescription_id("RX-" + run_ + "-" + std::to_string(clinic) + "-" + std::to_string(k));
   d->set_dispensed_by(kExaminerNik);
   SetNow(d->mutable_dispensed_at());
-  return Message(topics::kIntakePharmacy, clinic_id, "id.klinik.intake.dispense_medication.v1",
-                 clinic_id, intake);
+  return Message(topics::kIntakePharmacy, clinic_id, clinic_id, intake);
 }
 
 }  // namespace loadgen

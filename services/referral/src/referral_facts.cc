@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "klinik/event_types.h"
 #include "referral_validation.h"
 
 namespace referral {
@@ -22,6 +23,18 @@ std::vector<std::string> ToVector(const google::protobuf::RepeatedPtrField<std::
   return {field.begin(), field.end()};
 }
 
+// What every command about an existing referral carries.
+template <class M>
+Command Common(const M& m, Action action) {
+  Command c;
+  c.action = action;
+  c.request_id = m.request_id();
+  c.patient_id = m.patient_id();
+  c.acted_by = m.acted_by();
+  c.acted_at = FromTimestamp(m.acted_at());
+  return c;
+}
+
 }  // namespace
 
 google::protobuf::Timestamp ToTimestamp(TimePoint t) {
@@ -40,67 +53,35 @@ std::optional<TimePoint> FromTimestamp(const google::protobuf::Timestamp& t) {
       klinik::FromUnixTime(t.seconds(), t.nanos()));
 }
 
-const char* CeType(StepKind kind) {
+v1::ReferralEvent::KindCase FactCase(StepKind kind) {
   switch (kind) {
     case StepKind::kCreated:
-      return "id.klinik.referral.created.v1";
+      return v1::ReferralEvent::kReferralCreated;
     case StepKind::kJoined:
-      return "id.klinik.referral.joined.v1";
+      return v1::ReferralEvent::kReferralJoined;
     case StepKind::kSent:
-      return "id.klinik.referral.sent.v1";
+      return v1::ReferralEvent::kReferralSent;
     case StepKind::kAccepted:
-      return "id.klinik.referral.accepted.v1";
+      return v1::ReferralEvent::kReferralAccepted;
     case StepKind::kRejected:
-      return "id.klinik.referral.rejected.v1";
+      return v1::ReferralEvent::kReferralRejected;
     case StepKind::kRetargeted:
-      return "id.klinik.referral.retargeted.v1";
+      return v1::ReferralEvent::kReferralRetargeted;
     case StepKind::kAttended:
-      return "id.klinik.referral.attended.v1";
+      return v1::ReferralEvent::kReferralAttended;
     case StepKind::kCompleted:
-      return "id.klinik.referral.completed.v1";
+      return v1::ReferralEvent::kReferralCompleted;
     case StepKind::kCancelled:
-      return "id.klinik.referral.cancelled.v1";
+      return v1::ReferralEvent::kReferralCancelled;
     case StepKind::kExpired:
-      return "id.klinik.referral.expired.v1";
+      return v1::ReferralEvent::kReferralExpired;
     case StepKind::kOverdue:
-      return "id.klinik.referral.overdue.v1";
+      return v1::ReferralEvent::kReferralOverdue;
   }
-  return "";
+  return v1::ReferralEvent::KIND_NOT_SET;
 }
 
-const char* IntakeType(v1::ReferralIntake::KindCase kind) {
-  switch (kind) {
-    case v1::ReferralIntake::kRequestReferral:
-      return "id.klinik.intake.request_referral.v1";
-    case v1::ReferralIntake::kAcceptReferral:
-      return "id.klinik.intake.accept_referral.v1";
-    case v1::ReferralIntake::kRejectReferral:
-      return "id.klinik.intake.reject_referral.v1";
-    case v1::ReferralIntake::kRetargetReferral:
-      return "id.klinik.intake.retarget_referral.v1";
-    case v1::ReferralIntake::kRecordAttendance:
-      return "id.klinik.intake.record_attendance.v1";
-    case v1::ReferralIntake::kCompleteReferral:
-      return "id.klinik.intake.complete_referral.v1";
-    case v1::ReferralIntake::kCancelReferral:
-      return "id.klinik.intake.cancel_referral.v1";
-    case v1::ReferralIntake::KIND_NOT_SET:
-      break;
-  }
-  return "";
-}
-
-const char* ScreeningType(v1::ScreeningEvent::KindCase kind) {
-  switch (kind) {
-    case v1::ScreeningEvent::kScreeningCompleted:
-      return "id.klinik.screening.completed.v1";
-    case v1::ScreeningEvent::kScreeningRejected:
-      return "id.klinik.screening.rejected.v1";
-    case v1::ScreeningEvent::KIND_NOT_SET:
-      break;
-  }
-  return "";
-}
+std::string_view CeType(StepKind kind) { return klinik::CeType<v1::ReferralEvent>(FactCase(kind)); }
 
 NewReferral FromProto(const v1::RequestReferral& r) {
   NewReferral n;
@@ -158,52 +139,63 @@ NewReferral FromScreening(const v1::ScreeningCompleted& s, const ReferralConfig&
   return n;
 }
 
+Command ToCommand(const v1::AcceptReferral& m) { return Common(m, Action::kAccept); }
+
+Command ToCommand(const v1::RejectReferral& m) {
+  Command c = Common(m, Action::kReject);
+  c.reason = m.reason();
+  c.note = m.note();
+  return c;
+}
+
+Command ToCommand(const v1::RetargetReferral& m) {
+  Command c = Common(m, Action::kRetarget);
+  c.target_facility_id = m.target_facility_id();
+  c.target_facility_kind = m.target_facility_kind();
+  c.direction = m.direction();
+  c.note = m.note();
+  return c;
+}
+
+Command ToCommand(const v1::RecordAttendance& m) { return Common(m, Action::kAttend); }
+
+Command ToCommand(const v1::CompleteReferral& m) {
+  Command c = Common(m, Action::kComplete);
+  c.back_referral_notes = m.back_referral_notes();
+  c.follow_up_instructions = m.follow_up_instructions();
+  return c;
+}
+
+Command ToCommand(const v1::CancelReferral& m) {
+  Command c = Common(m, Action::kCancel);
+  c.reason = m.reason();
+  c.note = m.note();
+  return c;
+}
+
 Command CommandFromProto(const v1::ReferralIntake& intake, std::string* referral_id) {
-  Command c;
-  auto common = [&](const auto& m, Action action) {
-    c.action = action;
-    c.request_id = m.request_id();
-    c.patient_id = m.patient_id();
-    c.acted_by = m.acted_by();
-    c.acted_at = FromTimestamp(m.acted_at());
+  auto of = [&](const auto& m) {
     *referral_id = m.referral_id();
+    return ToCommand(m);
   };
   switch (intake.kind_case()) {
     case v1::ReferralIntake::kAcceptReferral:
-      common(intake.accept_referral(), Action::kAccept);
-      break;
+      return of(intake.accept_referral());
     case v1::ReferralIntake::kRejectReferral:
-      common(intake.reject_referral(), Action::kReject);
-      c.reason = intake.reject_referral().reason();
-      c.note = intake.reject_referral().note();
-      break;
-    case v1::ReferralIntake::kRetargetReferral: {
-      const auto& m = intake.retarget_referral();
-      common(m, Action::kRetarget);
-      c.target_facility_id = m.target_facility_id();
-      c.target_facility_kind = m.target_facility_kind();
-      c.direction = m.direction();
-      c.note = m.note();
-      break;
-    }
+      return of(intake.reject_referral());
+    case v1::ReferralIntake::kRetargetReferral:
+      return of(intake.retarget_referral());
     case v1::ReferralIntake::kRecordAttendance:
-      common(intake.record_attendance(), Action::kAttend);
-      break;
+      return of(intake.record_attendance());
     case v1::ReferralIntake::kCompleteReferral:
-      common(intake.complete_referral(), Action::kComplete);
-      c.back_referral_notes = intake.complete_referral().back_referral_notes();
-      c.follow_up_instructions = intake.complete_referral().follow_up_instructions();
-      break;
+      return of(intake.complete_referral());
     case v1::ReferralIntake::kCancelReferral:
-      common(intake.cancel_referral(), Action::kCancel);
-      c.reason = intake.cancel_referral().reason();
-      c.note = intake.cancel_referral().note();
-      break;
+      return of(intake.cancel_referral());
     case v1::ReferralIntake::kRequestReferral:
     case v1::ReferralIntake::KIND_NOT_SET:
       break;
   }
-  return c;
+  return {};
 }
 
 v1::ReferralEvent ToFact(const Step& s, const Referral& r) {
@@ -371,7 +363,7 @@ v1::Referral ToProto(const Referral& r, const std::vector<Step>& history) {
     v1::Transition* t = p.add_history();
     t->set_from_status(ToProto(s.from));
     t->set_to_status(ToProto(s.to));
-    t->set_event_type(CeType(s.kind));
+    t->set_event_type(std::string(CeType(s.kind)));
     t->set_request_id(s.request_id);
     t->set_acted_by(s.acted_by);
     t->set_reason(s.reason);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "klinik/v1/referral.pb.h"
@@ -13,22 +14,24 @@
 
 namespace referral {
 
-// ce_type of the fact a step publishes, e.g. "id.klinik.referral.accepted.v1".
-[[nodiscard]] const char* CeType(StepKind kind);
-inline constexpr const char* kTransitionRejectedType = "id.klinik.referral.transition_rejected.v1";
-
-// ce_type of an intake request (the attempted transition), e.g.
-// "id.klinik.intake.accept_referral.v1"; "" when no kind is set.
-[[nodiscard]] const char* IntakeType(klinik::v1::ReferralIntake::KindCase kind);
-// ce_type of a klinik.screenings.v1 fact (as written in screening.proto), e.g.
-// "id.klinik.screening.completed.v1"; "" when no kind is set.
-[[nodiscard]] const char* ScreeningType(klinik::v1::ScreeningEvent::KindCase kind);
+// The case of klinik.v1.ReferralEvent a step publishes (ToFact fills it).
+[[nodiscard]] klinik::v1::ReferralEvent::KindCase FactCase(StepKind kind);
+// ce_type of the fact a step publishes, from the registry (klinik/event_types.h); stored as a
+// history step's event_type.
+[[nodiscard]] std::string_view CeType(StepKind kind);
 
 [[nodiscard]] NewReferral FromProto(const klinik::v1::RequestReferral& request);
 // The automatic referral a ScreeningCompleted recommends, to the clinic's puskesmas.
 [[nodiscard]] NewReferral FromScreening(const klinik::v1::ScreeningCompleted& screening,
                                         const ReferralConfig& config);
-// An intake command about an existing referral; `referral_id` receives its target.
+// An intake command about an existing referral (its target is the message's referral_id).
+[[nodiscard]] Command ToCommand(const klinik::v1::AcceptReferral& m);
+[[nodiscard]] Command ToCommand(const klinik::v1::RejectReferral& m);
+[[nodiscard]] Command ToCommand(const klinik::v1::RetargetReferral& m);
+[[nodiscard]] Command ToCommand(const klinik::v1::RecordAttendance& m);
+[[nodiscard]] Command ToCommand(const klinik::v1::CompleteReferral& m);
+[[nodiscard]] Command ToCommand(const klinik::v1::CancelReferral& m);
+// The command an intake holds, whichever case it is; `referral_id` receives its target.
 [[nodiscard]] Command CommandFromProto(const klinik::v1::ReferralIntake& intake,
                                        std::string* referral_id);
 

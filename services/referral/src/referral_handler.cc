@@ -3,6 +3,7 @@
 #include <optional>
 #include <string_view>
 
+#include "klinik/event_types.h"
 #include "klinik/log.h"
 #include "klinik/time_util.h"
 #include "klinik/topics.h"
@@ -70,25 +71,12 @@ HandleResult PublishRefusal(klinik::OutboxWriter& out, const Refused& r, Referra
   // Keyed by patient like every referral fact; a request without a usable patient id falls back
   // to its request id so the app can still find the answer.
   const std::string& key = klinik::IsUuid(r.patient_id) ? r.patient_id : r.request_id;
-  out.Publish(kReferralsTopic, key, kTransitionRejectedType,
-              r.referral_id.empty() ? r.request_id : r.referral_id, e);
+  out.Publish(kReferralsTopic, key, r.referral_id.empty() ? r.request_id : r.referral_id, e);
   if (metrics) out.AfterCommit([metrics] { metrics->Refused(); });
   klinik::log::Info("referral request refused", {{"referral_id", r.referral_id},
                                                  {"request_type", r.request_type},
                                                  {"reason", r.reasons.front().code}});
   return HandleResult::Rejected(r.reasons.front().code);
-}
-
-// The ce_type header lets subscribers filter without decoding; one that names another kind than
-// the decoded message holds breaks the contract, so the message is parked rather than guessed
-// at. Nothing to compare when no kind is set.
-template <typename Message>
-std::optional<HandleResult> CeTypeMismatch(const klinik::CloudEvent& ce, const Message& message,
-                                           std::string_view expected) {
-  if (message.kind_case() == Message::KIND_NOT_SET || ce.type == expected) return std::nullopt;
-  return HandleResult::DeadLetter(
-      "ce_type '" + ce.type + "' does not match " +
-      Message::descriptor()->FindFieldByNumber(message.kind_case())->name());
 }
 
 Violation Explain(Refusal refusal, Action action, Status current) {
@@ -118,33 +106,52 @@ void RecordDecision(klinik::OutboxWriter& out, const Decision& d, bool is_new,
     store::Update(tx, d.next);
   store::AppendHistory(tx, d.next.referral_id, d.steps);
   for (const Step& step : d.steps) {
-    out.Publish(kReferralsTopic, d.next.patient_id, CeType(step.kind), d.next.referral_id,
-                ToFact(step, d.next));
+    out.Publish(kReferralsTopic, d.next.patient_id, d.next.referral_id, ToFact(step, d.next));
     if (metrics)
       out.AfterCommit([metrics, step, after = d.next] { metrics->StepTaken(step, after); });
   }
 }
 
-HandleResult ReferralHandler::Handle(const klinik::InboundEvent& event, klinik::OutboxWriter& out) {
-  if (event.message.topic == klinik::topics::kScreenings) return HandleScreening(event, out);
-  return HandleIntake(event, out);
+template <class Msg>
+void ReferralHandler::OnCommand(int intake_case) {
+  // The refusal names the attempted transition by the case's ce_type.
+  std::string_view request_type = klinik::CeType<v1::ReferralIntake>(intake_case);
+  On<v1::ReferralIntake, Msg>(
+      intake_case,
+      [this, request_type](const Msg& m, const klinik::InboundEvent&, klinik::OutboxWriter& out) {
+        return ApplyCommand(ToCommand(m), m.referral_id(), request_type, out);
+      });
 }
 
-HandleResult ReferralHandler::HandleScreening(const klinik::InboundEvent& event,
-                                              klinik::OutboxWriter& out) {
-  v1::ScreeningEvent screening;
-  if (!screening.ParseFromString(event.message.value)) {
-    return HandleResult::DeadLetter("value is not a klinik.v1.ScreeningEvent");
-  }
-  if (auto mislabelled =
-          CeTypeMismatch(event.ce, screening, ScreeningType(screening.kind_case()))) {
-    return *mislabelled;
-  }
-  if (!screening.has_screening_completed() ||
-      !screening.screening_completed().referral_recommended()) {
-    return HandleResult::Ignored();
-  }
-  const v1::ScreeningCompleted& s = screening.screening_completed();
+ReferralHandler::ReferralHandler(ReferralConfig config, ReferralLifecycle lifecycle,
+                                 ReferralMetrics* metrics)
+    : config_(std::move(config)), lifecycle_(std::move(lifecycle)), metrics_(metrics) {
+  using klinik::InboundEvent;
+  using klinik::OutboxWriter;
+  Consume<v1::ReferralIntake>(std::string(klinik::topics::kIntakeReferral),
+                              UnknownKind::kDeadLetter);
+  Consume<v1::ScreeningEvent>(std::string(klinik::topics::kScreenings), UnknownKind::kIgnore);
+  On<v1::ReferralIntake, v1::RequestReferral>(
+      v1::ReferralIntake::kRequestReferral,
+      [this](const v1::RequestReferral& r, const InboundEvent&, OutboxWriter& out) {
+        return Request(r, out);
+      });
+  OnCommand<v1::AcceptReferral>(v1::ReferralIntake::kAcceptReferral);
+  OnCommand<v1::RejectReferral>(v1::ReferralIntake::kRejectReferral);
+  OnCommand<v1::RetargetReferral>(v1::ReferralIntake::kRetargetReferral);
+  OnCommand<v1::RecordAttendance>(v1::ReferralIntake::kRecordAttendance);
+  OnCommand<v1::CompleteReferral>(v1::ReferralIntake::kCompleteReferral);
+  OnCommand<v1::CancelReferral>(v1::ReferralIntake::kCancelReferral);
+  // Only a completed screening can recommend a referral; rejected screenings are ignored.
+  On<v1::ScreeningEvent, v1::ScreeningCompleted>(
+      v1::ScreeningEvent::kScreeningCompleted,
+      [this](const v1::ScreeningCompleted& s, const InboundEvent&, OutboxWriter& out) {
+        return Screened(s, out);
+      });
+}
+
+HandleResult ReferralHandler::Screened(const v1::ScreeningCompleted& s, klinik::OutboxWriter& out) {
+  if (!s.referral_recommended()) return HandleResult::Ignored();
   // The screening service guarantees these; a fact without them breaks the contract.
   if (!klinik::IsUuid(s.patient_id()) || !klinik::IsUuid(s.screening_id()) ||
       s.clinic_id().empty() || s.clinic_id().size() > 64) {
@@ -154,28 +161,16 @@ HandleResult ReferralHandler::HandleScreening(const klinik::InboundEvent& event,
   return OpenOrJoin(FromScreening(s, config_), "screening:" + s.screening_id(), out);
 }
 
-HandleResult ReferralHandler::HandleIntake(const klinik::InboundEvent& event,
-                                           klinik::OutboxWriter& out) {
-  v1::ReferralIntake intake;
-  if (!intake.ParseFromString(event.message.value)) {
-    return HandleResult::DeadLetter("value is not a klinik.v1.ReferralIntake");
-  }
-  if (intake.kind_case() == v1::ReferralIntake::KIND_NOT_SET) {
-    return HandleResult::DeadLetter("ReferralIntake has no kind set");
-  }
-  if (auto mislabelled = CeTypeMismatch(event.ce, intake, IntakeType(intake.kind_case()))) {
-    return *mislabelled;
-  }
-  if (!intake.has_request_referral()) return ApplyCommand(intake, out);
-
-  NewReferral request = FromProto(intake.request_referral());
+HandleResult ReferralHandler::Request(const v1::RequestReferral& r, klinik::OutboxWriter& out) {
+  NewReferral request = FromProto(r);
   std::vector<Violation> problems = ValidateRequest(request);
   if (!problems.empty()) {
-    return PublishRefusal(
-        out,
-        {"", request.request_id, request.patient_id, IntakeType(intake.kind_case()),
-         Status::kUnspecified, std::move(problems)},
-        metrics_);
+    std::string request_type(
+        klinik::CeType<v1::ReferralIntake>(v1::ReferralIntake::kRequestReferral));
+    return PublishRefusal(out,
+                          {"", request.request_id, request.patient_id, std::move(request_type),
+                           Status::kUnspecified, std::move(problems)},
+                          metrics_);
   }
   // request_id is the app's own id: unique per app, not across every clinic, so the key also
   // names the origin and the patient.
@@ -212,12 +207,11 @@ HandleResult ReferralHandler::OpenOrJoin(const NewReferral& request, const std::
   return HandleResult::Applied();
 }
 
-HandleResult ReferralHandler::ApplyCommand(const v1::ReferralIntake& intake,
+HandleResult ReferralHandler::ApplyCommand(const Command& command, const std::string& referral_id,
+                                           std::string_view request_type,
                                            klinik::OutboxWriter& out) {
-  std::string referral_id;
-  Command command = CommandFromProto(intake, &referral_id);
   Refused refused{referral_id,          command.request_id,
-                  command.patient_id,   IntakeType(intake.kind_case()),
+                  command.patient_id,   std::string(request_type),
                   Status::kUnspecified, ValidateCommand(command, referral_id)};
   if (!refused.reasons.empty()) return PublishRefusal(out, refused, metrics_);
 

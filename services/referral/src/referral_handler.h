@@ -1,20 +1,23 @@
-// The consumer side of the referral service: one handler over klinik.intake.referral.v1 (apps'
-// requests and answers) and klinik.screenings.v1 (automatic referrals from ScreeningCompleted).
-// Decode → validate → lifecycle → persist + facts, all in the processor's transaction. This file
-// is the one place that maps domain outcomes to rejection facts and dead letters.
+// The consumer side of the referral service: one TypedHandler over klinik.intake.referral.v1
+// (apps' requests and answers, one function per ReferralIntake case) and klinik.screenings.v1
+// (automatic referrals from ScreeningCompleted; every other screening fact is ignored).
+// TypedHandler decodes and checks the ce_type; here: validate → lifecycle → persist + facts, all
+// in the processor's transaction. This file is the one place that maps domain outcomes to
+// rejection facts and dead letters.
 #pragma once
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "klinik/outbox.h"
-#include "klinik/processor.h"
+#include "klinik/typed_handler.h"
 #include "referral_config.h"
 #include "referral_lifecycle.h"
 #include "referral_metrics.h"
 
 namespace klinik::v1 {
-class ReferralIntake;
+class RequestReferral;
 class ScreeningCompleted;
 }  // namespace klinik::v1
 
@@ -25,25 +28,27 @@ namespace referral {
 void RecordDecision(klinik::OutboxWriter& out, const Decision& decision, bool is_new,
                     ReferralMetrics* metrics);
 
-class ReferralHandler final : public klinik::EventHandler {
+class ReferralHandler final : public klinik::TypedHandler {
  public:
   // `metrics` may be null (tests).
-  ReferralHandler(ReferralConfig config, ReferralLifecycle lifecycle, ReferralMetrics* metrics)
-      : config_(std::move(config)), lifecycle_(std::move(lifecycle)), metrics_(metrics) {}
-
-  klinik::HandleResult Handle(const klinik::InboundEvent& event,
-                              klinik::OutboxWriter& out) override;
+  ReferralHandler(ReferralConfig config, ReferralLifecycle lifecycle, ReferralMetrics* metrics);
 
  private:
-  klinik::HandleResult HandleIntake(const klinik::InboundEvent& event, klinik::OutboxWriter& out);
-  klinik::HandleResult HandleScreening(const klinik::InboundEvent& event,
-                                       klinik::OutboxWriter& out);
+  // Msg is a ReferralIntake case about an existing referral (accept … cancel).
+  template <class Msg>
+  void OnCommand(int intake_case);
+
+  klinik::HandleResult Request(const klinik::v1::RequestReferral& request,
+                               klinik::OutboxWriter& out);
+  klinik::HandleResult Screened(const klinik::v1::ScreeningCompleted& screening,
+                                klinik::OutboxWriter& out);
   // Opens a referral or joins the patient's open one; `request_key` makes a re-sent request a
   // no-op.
   klinik::HandleResult OpenOrJoin(const NewReferral& request, const std::string& request_key,
                                   klinik::OutboxWriter& out);
-  klinik::HandleResult ApplyCommand(const klinik::v1::ReferralIntake& intake,
-                                    klinik::OutboxWriter& out);
+  // `request_type` is the ce_type of the intake case the command came as.
+  klinik::HandleResult ApplyCommand(const Command& command, const std::string& referral_id,
+                                    std::string_view request_type, klinik::OutboxWriter& out);
 
   ReferralConfig config_;
   ReferralLifecycle lifecycle_;

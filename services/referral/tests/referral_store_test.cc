@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "klinik/event_types.h"
 #include "klinik/outbox.h"
 #include "klinik/topics.h"
 #include "klinik/v1/referral.pb.h"
@@ -68,7 +69,7 @@ class ReferralStoreTest : public ::testing::TestWithParam<std::string> {
   klinik::HandleResult::Kind Intake(const v1::ReferralIntake& intake,
                                     const std::string& key = kPatient) {
     return Deliver(std::string(klinik::topics::kIntakeReferral), key, intake.SerializeAsString(),
-                   IntakeType(intake.kind_case()))
+                   std::string(klinik::CeTypeOf(intake)))
         .kind();
   }
 
@@ -281,7 +282,7 @@ TEST_P(ReferralStoreTest, AForbiddenTransitionIsRejectedWithAReasonAndChangesNot
   EXPECT_EQ(Load(id)->status, Status::kSent);
 }
 
-TEST_P(ReferralStoreTest, UndecodableOrEmptyIntakeIsDeadLettered) {
+TEST_P(ReferralStoreTest, UndecodableOrEmptyIntakeIsDeadLetteredAnUnknownScreeningKindIgnored) {
   using K = klinik::HandleResult::Kind;
   EXPECT_EQ(Deliver(std::string(klinik::topics::kIntakeReferral), kPatient,
                     std::string("\xff\xff\xff", 3), "id.klinik.intake.request_referral.v1")
@@ -292,6 +293,11 @@ TEST_P(ReferralStoreTest, UndecodableOrEmptyIntakeIsDeadLettered) {
   s.mutable_screening_completed()->set_referral_recommended(true);
   s.mutable_screening_completed()->set_patient_id("not-a-uuid");
   EXPECT_EQ(Screening(s), K::kDeadLetter);
+  // A screening fact of a kind this build does not know (here: none set) is ignored, not parked.
+  EXPECT_EQ(Deliver(std::string(klinik::topics::kScreenings), kPatient, "",
+                    "id.klinik.screening.newer_kind.v1")
+                .kind(),
+            K::kIgnored);
 }
 
 // A request, a command and screening facts each labelled with another kind's ce_type: dead

@@ -261,6 +261,7 @@ TEST(Facts, EveryStepPublishesItsOwnEventKindWithItsCeType) {
     s.kind = kind;
     klinik::v1::ReferralEvent e = ToFact(s, r);
     EXPECT_EQ(e.kind_case(), want.first) << StepName(kind);
+    EXPECT_EQ(FactCase(kind), want.first) << StepName(kind);
     EXPECT_EQ(CeType(kind), want.second);
   }
 }

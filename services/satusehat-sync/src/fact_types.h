@@ -1,27 +1,31 @@
-// The CloudEvents ce_type of every oneof case of the fact topics this service consumes, as the
-// proto comments give them. FactHandler dead-letters a fact whose header names another case
-// than its payload holds, so the type stored with a job's source fact can be trusted to say how
-// SyncWorker decodes it.
+// SHIM — removed when sync_worker.cc moves to the registry (issue #15, "The proto is the
+// registry"). Only sync_worker.cc includes it, for fact_types::kScreeningCompleted and
+// fact_types::kMedicationDispensed; everything else reads ce_types through klinik/event_types.h.
+// Once sync_worker.cc compares with klinik::CeType<...>(...) itself, delete this file.
 #pragma once
 
+#include <string>
 #include <string_view>
 
+#include "klinik/event_types.h"
 #include "klinik/v1/pharmacy.pb.h"
-#include "klinik/v1/referral.pb.h"
-#include "klinik/v1/registration.pb.h"
 #include "klinik/v1/screening.pb.h"
 
 namespace satusehat_sync::fact_types {
 
-// The source facts SyncWorker decodes by their type.
-inline constexpr std::string_view kScreeningCompleted = "id.klinik.screening.completed.v1";
-inline constexpr std::string_view kMedicationDispensed =
-    "id.klinik.pharmacy.medication_dispensed.v1";
+// A source fact's ce_type, read from the registry when compared, never during static
+// initialisation (the descriptors' options may not be readable yet).
+struct RegistryType {
+  std::string_view (*type)();
+  friend bool operator==(const std::string& s, RegistryType t) { return s == t.type(); }
+};
 
-// The ce_type of the fact's oneof case; empty when no kind is set.
-[[nodiscard]] std::string_view Of(const klinik::v1::PatientEvent& fact);
-[[nodiscard]] std::string_view Of(const klinik::v1::ScreeningEvent& fact);
-[[nodiscard]] std::string_view Of(const klinik::v1::PharmacyEvent& fact);
-[[nodiscard]] std::string_view Of(const klinik::v1::ReferralEvent& fact);
+inline constexpr RegistryType kScreeningCompleted{[] {
+  return klinik::CeType<klinik::v1::ScreeningEvent>(
+      klinik::v1::ScreeningEvent::kScreeningCompleted);
+}};
+inline constexpr RegistryType kMedicationDispensed{[] {
+  return klinik::CeType<klinik::v1::PharmacyEvent>(klinik::v1::PharmacyEvent::kMedicationDispensed);
+}};
 
 }  // namespace satusehat_sync::fact_types

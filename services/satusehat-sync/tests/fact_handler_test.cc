@@ -159,5 +159,18 @@ TEST_F(FactHandlerTest, CeTypeMismatchIsDeadLetterNotAJob) {
                 "id.klinik.screening.completed.v1"}));
 }
 
+// A fact of a kind this build does not know (here: none set) is another service's news: ignored
+// on every fact topic, with nothing stored.
+TEST_F(FactHandlerTest, AnUnknownFactKindIsIgnored) {
+  for (std::string_view topic : {klinik::topics::kPatients, klinik::topics::kScreenings,
+                                 klinik::topics::kPharmacy, klinik::topics::kReferrals}) {
+    Labelled unknown{topic, "", "", "", "", HandleResult::Kind::kIgnored};
+    EXPECT_EQ(Handle(unknown, "id.klinik.newer.kind.v1").kind(), HandleResult::Kind::kIgnored)
+        << topic;
+  }
+  for (const char* table : {"sync_sources", "sync_jobs", "sync_patients", "klinik_outbox"})
+    EXPECT_EQ(Count(table), 0) << table;
+}
+
 }  // namespace
 }  // namespace satusehat_sync

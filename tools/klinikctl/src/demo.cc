@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "klinik/cloudevents.h"
+#include "klinik/event_types.h"
 #include "klinik/kafka.h"
 #include "klinik/topics.h"
 #include "klinik/v1/pharmacy.pb.h"
@@ -176,11 +177,13 @@ class Publisher {
     s.properties["bootstrap.servers"] = bootstrap;
     producer_ = std::make_unique<klinik::Producer>(s);
   }
-  void Send(std::string_view topic, const std::string& key, const std::string& ce_type,
-            const std::string& subject, const google::protobuf::MessageLite& value) {
-    klinik::OutgoingMessage m{std::string(topic), key, value.SerializeAsString(), {}};
-    klinik::AppendCloudEventHeaders(klinik::NewCloudEvent(ce_type, "/klinikctl/demo", subject),
-                                    m.headers);
+  // Publishes an intake wrapper under the ce_type of the case it holds (the registry's).
+  void Send(std::string_view topic, const std::string& key, const std::string& subject,
+            const google::protobuf::Message& wrapper) {
+    klinik::OutgoingMessage m{std::string(topic), key, wrapper.SerializeAsString(), {}};
+    klinik::AppendCloudEventHeaders(
+        klinik::NewCloudEvent(std::string(klinik::CeTypeOf(wrapper)), "/klinikctl/demo", subject),
+        m.headers);
     std::string error;
     if (!producer_->Send(
             m, [this](const klinik::DeliveryResult& r) { r.ok ? ++delivered_ : ++failed_; },
@@ -338,8 +341,7 @@ int RunDemo(const DemoOptions& o, std::ostream& out, std::ostream& err) {
     reg->mutable_address()->set_street("Kampung Sukamaju");
     reg->set_phone(r.phone);
     reg->set_clinic_id(o.plan.clinic_id);
-    pub.Send(topics::kIntakeRegistration, r.nik, "id.klinik.intake.register_patient.v1",
-             reg->request_id(), intake);
+    pub.Send(topics::kIntakeRegistration, r.nik, reg->request_id(), intake);
   }
   pub.Flush();
   ok = ok && wait_for("registrations", [&] {
@@ -376,8 +378,7 @@ int RunDemo(const DemoOptions& o, std::ostream& out, std::ostream& err) {
     rs->set_delivery_note_ref("SJ-" + std::to_string(4400 + i));
     SetTimestampNow(rs->mutable_received_at());
     pharmacy_requests.push_back(rs->request_id());
-    pub.Send(topics::kIntakePharmacy, o.plan.clinic_id, "id.klinik.intake.receive_stock.v1",
-             o.plan.clinic_id, intake);
+    pub.Send(topics::kIntakePharmacy, o.plan.clinic_id, o.plan.clinic_id, intake);
   }
 
   // 3. Birthday screenings (CKG) with a realistic share of high blood pressure and glucose.
@@ -432,8 +433,7 @@ int RunDemo(const DemoOptions& o, std::ostream& out, std::ostream& err) {
       m->set_danger_signs(false);
     }
     screening_requests.push_back(s->request_id());
-    pub.Send(topics::kIntakeScreening, patient_id, "id.klinik.intake.submit_screening.v1",
-             patient_id, intake);
+    pub.Send(topics::kIntakeScreening, patient_id, patient_id, intake);
   }
   pub.Flush();
   ok = ok && wait_for("screenings", [&] {
@@ -479,8 +479,7 @@ int RunDemo(const DemoOptions& o, std::ostream& out, std::ostream& err) {
     d->set_dispensed_by(kExaminerNik);
     SetTimestampNow(d->mutable_dispensed_at());
     pharmacy_requests.push_back(d->request_id());
-    pub.Send(topics::kIntakePharmacy, o.plan.clinic_id, "id.klinik.intake.dispense_medication.v1",
-             o.plan.clinic_id, intake);
+    pub.Send(topics::kIntakePharmacy, o.plan.clinic_id, o.plan.clinic_id, intake);
   }
   pub.Flush();
   ok = ok && wait_for("pharmacy", [&] {
@@ -535,9 +534,9 @@ int RunDemo(const DemoOptions& o, std::ostream& out, std::ostream& err) {
     c->set_follow_up_instructions("Kontrol tekanan darah/gula darah di klinik desa tiap bulan.");
     c->set_acted_by(kDoctorId);
     SetTimestampNow(c->mutable_acted_at());
-    pub.Send(topics::kIntakeReferral, pid, "id.klinik.intake.accept_referral.v1", rid, accept);
-    pub.Send(topics::kIntakeReferral, pid, "id.klinik.intake.record_attendance.v1", rid, attend);
-    pub.Send(topics::kIntakeReferral, pid, "id.klinik.intake.complete_referral.v1", rid, complete);
+    pub.Send(topics::kIntakeReferral, pid, rid, accept);
+    pub.Send(topics::kIntakeReferral, pid, rid, attend);
+    pub.Send(topics::kIntakeReferral, pid, rid, complete);
   }
   pub.Flush();
   ok = ok && wait_for("referrals to be completed", [&] {

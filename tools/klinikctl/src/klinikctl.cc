@@ -5,6 +5,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
@@ -12,10 +13,13 @@
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
+#include <string_view>
 
 #include "demo.h"
 #include "klinik/cloudevents.h"
+#include "klinik/event_types.h"
 #include "klinik/grpc.h"
 #include "klinik/kafka.h"
 #include "klinik/time_util.h"
@@ -34,119 +38,176 @@ using google::protobuf::Descriptor;
 using google::protobuf::Message;
 namespace topics = klinik::topics;
 
-// One intake kind: the topic's wrapper, its oneof case, the ce_type and the key field.
-struct IntakeCommand {
-  std::string name;
-  std::string topic;
-  const Descriptor* wrapper;
-  std::string field;  // the oneof case in the wrapper
-  std::string ce_type;
-  std::vector<std::string> key_fields;  // first non-empty is the message key
+// The wrapper each topic carries: watch decodes by it, and an intake case is published on the
+// topic of its wrapper.
+const std::vector<std::pair<std::string_view, const Descriptor*>>& TopicWrappers() {
+  static const std::vector<std::pair<std::string_view, const Descriptor*>> kWrappers = {
+      {topics::kIntakeRegistration, klinik::v1::RegistrationIntake::descriptor()},
+      {topics::kPatients, klinik::v1::PatientEvent::descriptor()},
+      {topics::kIntakeScreening, klinik::v1::ScreeningIntake::descriptor()},
+      {topics::kScreenings, klinik::v1::ScreeningEvent::descriptor()},
+      {topics::kIntakePharmacy, klinik::v1::PharmacyIntake::descriptor()},
+      {topics::kPharmacy, klinik::v1::PharmacyEvent::descriptor()},
+      {topics::kIntakeReferral, klinik::v1::ReferralIntake::descriptor()},
+      {topics::kReferrals, klinik::v1::ReferralEvent::descriptor()},
+      {topics::kSatuSehat, klinik::v1::SatuSehatEvent::descriptor()},
+  };
+  return kWrappers;
+}
+
+// Which wrapper decodes each topic (watch); nullptr for the dead-letter topic.
+const Descriptor* WrapperOf(std::string_view topic) {
+  for (const auto& [name, wrapper] : TopicWrappers()) {
+    if (name == topic) return wrapper;
+  }
+  return nullptr;
+}
+
+// The intake topic `wrapper` is published on; nullopt for a fact wrapper (apps never publish
+// facts).
+std::optional<topics::TopicSpec> IntakeTopicOf(const Descriptor* wrapper) {
+  static constexpr std::array kIntakeTopics = {topics::kIntakeRegistration,
+                                               topics::kIntakeScreening, topics::kIntakePharmacy,
+                                               topics::kIntakeReferral};
+  for (const topics::TopicSpec& spec : topics::kAll) {
+    if (WrapperOf(spec.name) == wrapper && std::ranges::count(kIntakeTopics, spec.name) > 0)
+      return spec;
+  }
+  return std::nullopt;
+}
+
+// What the registry cannot know about an intake case: the command an operator types (or
+// respond-referral's --action), the fields whose first non-empty value is the message key, and
+// a help line. The wrapper, the case and its ce_type come from the registry.
+struct CaseExtras {
+  std::string command;
+  std::string action;  // respond-referral --action; empty for the other commands
+  std::vector<std::string> key_fields;
   std::string help;
 };
 
-const std::vector<IntakeCommand>& IntakeCommands() {
-  static const std::vector<IntakeCommand> kCommands = {
-      {"register",
-       std::string(topics::kIntakeRegistration),
-       klinik::v1::RegistrationIntake::descriptor(),
-       "register_patient",
-       "id.klinik.intake.register_patient.v1",
-       {"nik", "mother_nik"},
-       "register a resident (--nik --full-name --birth-date --sex --address.village-code "
-       "--clinic-id …)"},
-      {"update-contact",
-       std::string(topics::kIntakeRegistration),
-       klinik::v1::RegistrationIntake::descriptor(),
-       "update_contact",
-       "id.klinik.intake.update_contact_details.v1",
-       {"patient_id"},
-       "change a patient's address or phone (--patient-id --phone …)"},
-      {"screen",
-       std::string(topics::kIntakeScreening),
-       klinik::v1::ScreeningIntake::descriptor(),
-       "submit_screening",
-       "id.klinik.intake.submit_screening.v1",
-       {"patient_id", "nik"},
-       "submit a CKG screening (--patient-id --clinic-id --examiner-id "
-       "--measurements.systolic-mmhg …)"},
-      {"receive-stock",
-       std::string(topics::kIntakePharmacy),
-       klinik::v1::PharmacyIntake::descriptor(),
-       "receive_stock",
-       "id.klinik.intake.receive_stock.v1",
-       {"clinic_id"},
-       "record a delivery (--clinic-id --item-code --lot-number --expiry-date --quantity --unit "
-       "…)"},
-      {"dispense",
-       std::string(topics::kIntakePharmacy),
-       klinik::v1::PharmacyIntake::descriptor(),
-       "dispense_medication",
-       "id.klinik.intake.dispense_medication.v1",
-       {"clinic_id"},
-       "dispense to a patient (--clinic-id --patient-id --prescription-id --lines "
-       "'{\"item_code\":…}' …)"},
-      {"adjust-stock",
-       std::string(topics::kIntakePharmacy),
-       klinik::v1::PharmacyIntake::descriptor(),
-       "adjust_stock",
-       "id.klinik.intake.adjust_stock.v1",
-       {"clinic_id"},
-       "adjust a lot (--reason damaged …)"},
-      {"recall-lot",
-       std::string(topics::kIntakePharmacy),
-       klinik::v1::PharmacyIntake::descriptor(),
-       "recall_lot",
-       "id.klinik.intake.recall_lot.v1",
-       {"item_code"},
-       "recall a lot everywhere (--item-code --lot-number)"},
-      {"set-reorder-level",
-       std::string(topics::kIntakePharmacy),
-       klinik::v1::PharmacyIntake::descriptor(),
-       "set_reorder_level",
-       "id.klinik.intake.set_reorder_level.v1",
-       {"clinic_id"},
-       "set an item's reorder level at a clinic"},
-      {"refer",
-       std::string(topics::kIntakeReferral),
-       klinik::v1::ReferralIntake::descriptor(),
-       "request_referral",
-       "id.klinik.intake.request_referral.v1",
-       {"patient_id"},
-       "request a referral (--patient-id --origin-clinic-id --target-facility-id --reason-codes "
-       "…)"},
+template <class Wrapper>
+const google::protobuf::FieldDescriptor* Case(int case_number) {
+  return Wrapper::descriptor()->FindFieldByNumber(case_number);
+}
+
+const std::map<const google::protobuf::FieldDescriptor*, CaseExtras>& KnownCases() {
+  using namespace klinik::v1;
+  using Registration = RegistrationIntake;
+  static const std::map<const google::protobuf::FieldDescriptor*, CaseExtras> kCases = {
+      {Case<Registration>(Registration::kRegisterPatient),
+       {"register",
+        "",
+        {"nik", "mother_nik"},
+        "register a resident (--nik --full-name --birth-date --sex --address.village-code "
+        "--clinic-id …)"}},
+      {Case<Registration>(Registration::kUpdateContact),
+       {"update-contact",
+        "",
+        {"patient_id"},
+        "change a patient's address or phone (--patient-id --phone …)"}},
+      {Case<ScreeningIntake>(ScreeningIntake::kSubmitScreening),
+       {"screen",
+        "",
+        {"patient_id", "nik"},
+        "submit a CKG screening (--patient-id --clinic-id --examiner-id "
+        "--measurements.systolic-mmhg …)"}},
+      {Case<PharmacyIntake>(PharmacyIntake::kReceiveStock),
+       {"receive-stock",
+        "",
+        {"clinic_id"},
+        "record a delivery (--clinic-id --item-code --lot-number --expiry-date --quantity --unit "
+        "…)"}},
+      {Case<PharmacyIntake>(PharmacyIntake::kDispenseMedication),
+       {"dispense",
+        "",
+        {"clinic_id"},
+        "dispense to a patient (--clinic-id --patient-id --prescription-id --lines "
+        "'{\"item_code\":…}' …)"}},
+      {Case<PharmacyIntake>(PharmacyIntake::kAdjustStock),
+       {"adjust-stock", "", {"clinic_id"}, "adjust a lot (--reason damaged …)"}},
+      {Case<PharmacyIntake>(PharmacyIntake::kRecallLot),
+       {"recall-lot", "", {"item_code"}, "recall a lot everywhere (--item-code --lot-number)"}},
+      {Case<PharmacyIntake>(PharmacyIntake::kSetReorderLevel),
+       {"set-reorder-level", "", {"clinic_id"}, "set an item's reorder level at a clinic"}},
+      {Case<ReferralIntake>(ReferralIntake::kRequestReferral),
+       {"refer",
+        "",
+        {"patient_id"},
+        "request a referral (--patient-id --origin-clinic-id --target-facility-id --reason-codes "
+        "…)"}},
+      {Case<ReferralIntake>(ReferralIntake::kAcceptReferral),
+       {"respond-referral", "accept", {"patient_id"}, ""}},
+      {Case<ReferralIntake>(ReferralIntake::kRejectReferral),
+       {"respond-referral", "reject", {"patient_id"}, ""}},
+      {Case<ReferralIntake>(ReferralIntake::kRetargetReferral),
+       {"respond-referral", "retarget", {"patient_id"}, ""}},
+      {Case<ReferralIntake>(ReferralIntake::kRecordAttendance),
+       {"respond-referral", "attend", {"patient_id"}, ""}},
+      {Case<ReferralIntake>(ReferralIntake::kCompleteReferral),
+       {"respond-referral", "complete", {"patient_id"}, ""}},
+      {Case<ReferralIntake>(ReferralIntake::kCancelReferral),
+       {"respond-referral", "cancel", {"patient_id"}, ""}},
   };
+  return kCases;
+}
+
+// The field that holds a topic's key (topics.h) in an intake message.
+std::string KeyFieldOf(topics::KeyKind key) {
+  switch (key) {
+    case topics::KeyKind::kNik:
+      return "nik";
+    case topics::KeyKind::kClinicId:
+      return "clinic_id";
+    case topics::KeyKind::kPatientId:
+    case topics::KeyKind::kOriginKey:
+      break;
+  }
+  return "patient_id";
+}
+
+// One publishable intake kind: the registry's kind, its topic and the extras above.
+struct IntakeCommand {
+  klinik::EventKind kind;
+  std::string topic;
+  CaseExtras extras;
+};
+
+// Every case of every intake wrapper, in the registry's order. A case newer than the table
+// above still gets a command, named after the case and keyed by its topic's key field.
+std::vector<IntakeCommand> DeriveIntakeCommands() {
+  std::vector<IntakeCommand> commands;
+  for (const klinik::EventKind& kind : klinik::AllEventKinds()) {
+    std::optional<topics::TopicSpec> topic = IntakeTopicOf(kind.wrapper);
+    if (!topic) continue;
+    IntakeCommand c{kind, std::string(topic->name), {}};
+    if (auto known = KnownCases().find(kind.field); known != KnownCases().end()) {
+      c.extras = known->second;
+    } else {
+      c.extras.command = kind.field->name();
+      std::replace(c.extras.command.begin(), c.extras.command.end(), '_', '-');
+      c.extras.key_fields = {KeyFieldOf(topic->key)};
+      c.extras.help = "publish a " + kind.field->message_type()->name();
+    }
+    commands.push_back(std::move(c));
+  }
+  return commands;
+}
+
+const std::vector<IntakeCommand>& IntakeCommands() {
+  static const std::vector<IntakeCommand> kCommands = DeriveIntakeCommands();
   return kCommands;
 }
 
-// respond-referral --action <a>: the ReferralIntake case for each response.
-const std::map<std::string, std::pair<std::string, std::string>>& ReferralActions() {
-  static const std::map<std::string, std::pair<std::string, std::string>> kActions = {
-      {"accept", {"accept_referral", "id.klinik.intake.accept_referral.v1"}},
-      {"reject", {"reject_referral", "id.klinik.intake.reject_referral.v1"}},
-      {"retarget", {"retarget_referral", "id.klinik.intake.retarget_referral.v1"}},
-      {"attend", {"record_attendance", "id.klinik.intake.record_attendance.v1"}},
-      {"complete", {"complete_referral", "id.klinik.intake.complete_referral.v1"}},
-      {"cancel", {"cancel_referral", "id.klinik.intake.cancel_referral.v1"}},
-  };
-  return kActions;
-}
-
-// Which wrapper decodes each topic (watch).
-const Descriptor* WrapperOf(const std::string& topic) {
-  static const std::map<std::string, const Descriptor*, std::less<>> kWrappers = {
-      {std::string(topics::kIntakeRegistration), klinik::v1::RegistrationIntake::descriptor()},
-      {std::string(topics::kPatients), klinik::v1::PatientEvent::descriptor()},
-      {std::string(topics::kIntakeScreening), klinik::v1::ScreeningIntake::descriptor()},
-      {std::string(topics::kScreenings), klinik::v1::ScreeningEvent::descriptor()},
-      {std::string(topics::kIntakePharmacy), klinik::v1::PharmacyIntake::descriptor()},
-      {std::string(topics::kPharmacy), klinik::v1::PharmacyEvent::descriptor()},
-      {std::string(topics::kIntakeReferral), klinik::v1::ReferralIntake::descriptor()},
-      {std::string(topics::kReferrals), klinik::v1::ReferralEvent::descriptor()},
-      {std::string(topics::kSatuSehat), klinik::v1::SatuSehatEvent::descriptor()},
-  };
-  auto it = kWrappers.find(topic);
-  return it == kWrappers.end() ? nullptr : it->second;
+// respond-referral's --action values, in case order, joined by `separator`.
+std::string ReferralActions(std::string_view separator) {
+  std::string actions;
+  for (const IntakeCommand& c : IntakeCommands()) {
+    if (c.extras.action.empty()) continue;
+    if (!actions.empty()) actions += separator;
+    actions += c.extras.action;
+  }
+  return actions;
 }
 
 // A lookup: the gRPC method chosen by which flags are given.
@@ -282,13 +343,14 @@ std::string KeyOf(const Message& inner, const std::vector<std::string>& fields) 
   return "";
 }
 
-int Publish(const Parsed& p, const std::string& topic, const Descriptor* wrapper_type,
-            const std::string& field, const std::string& ce_type,
-            const std::vector<std::string>& key_fields, std::ostream& out, std::ostream& err) {
+int Publish(const Parsed& p, const IntakeCommand& command, std::ostream& out, std::ostream& err) {
+  const Descriptor* wrapper_type = command.kind.wrapper;
+  const std::string& topic = command.topic;
+  const std::string ce_type(command.kind.ce_type);
+  const std::vector<std::string>& key_fields = command.extras.key_fields;
   std::unique_ptr<Message> wrapper(
       google::protobuf::MessageFactory::generated_factory()->GetPrototype(wrapper_type)->New());
-  const auto* f = wrapper_type->FindFieldByName(field);
-  Message* inner = wrapper->GetReflection()->MutableMessage(wrapper.get(), f);
+  Message* inner = wrapper->GetReflection()->MutableMessage(wrapper.get(), command.kind.field);
   std::string error;
   if (auto it = p.options.find("json");
       it != p.options.end() && !MergeJson(it->second, inner, &error)) {
@@ -448,10 +510,14 @@ int Watch(const Parsed& p, std::ostream& out, std::ostream& err) {
 void Usage(std::ostream& out) {
   out << "usage: klinikctl <command> [--field=value …] [--bootstrap host:port] [--json '{…}']\n\n"
          "publish an intake event (fields are the proto's; --a.b for nested, repeat for lists):\n";
-  for (const auto& c : IntakeCommands())
-    out << "  " << c.name << std::string(20 - c.name.size(), ' ') << c.help << "\n";
-  out << "  respond-referral    --action accept|reject|retarget|attend|complete|cancel "
-         "--referral-id --patient-id …\n"
+  for (const auto& c : IntakeCommands()) {
+    if (!c.extras.action.empty()) continue;
+    const std::string& name = c.extras.command;
+    out << "  " << name << std::string(name.size() < 20 ? 20 - name.size() : 1, ' ')
+        << c.extras.help << "\n";
+  }
+  out << "  respond-referral    --action " << ReferralActions("|")
+      << " --referral-id --patient-id …\n"
          "\nlook up over gRPC (--addr host:port, or KLINIKCTL_<SERVICE>_ADDR):\n";
   for (const auto& l : Lookups())
     out << "  " << l.name << std::string(20 - l.name.size(), ' ') << l.help << "\n";
@@ -473,21 +539,17 @@ int Run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     Usage(p.command.empty() ? err : out);
     return p.command.empty() ? 2 : 0;
   }
-  for (const auto& c : IntakeCommands()) {
-    if (c.name == p.command)
-      return Publish(p, c.topic, c.wrapper, c.field, c.ce_type, c.key_fields, out, err);
-  }
   if (p.command == "respond-referral") {
     auto action = p.options.count("action") ? p.options.at("action") : "";
-    auto it = ReferralActions().find(action);
-    if (it == ReferralActions().end()) {
-      err << "klinikctl: --action must be one of accept, reject, retarget, attend, complete, "
-             "cancel\n";
-      return 2;
+    for (const auto& c : IntakeCommands()) {
+      if (c.extras.command == p.command && c.extras.action == action)
+        return Publish(p, c, out, err);
     }
-    return Publish(p, std::string(topics::kIntakeReferral),
-                   klinik::v1::ReferralIntake::descriptor(), it->second.first, it->second.second,
-                   {"patient_id"}, out, err);
+    err << "klinikctl: --action must be one of " << ReferralActions(", ") << "\n";
+    return 2;
+  }
+  for (const auto& c : IntakeCommands()) {
+    if (c.extras.action.empty() && c.extras.command == p.command) return Publish(p, c, out, err);
   }
   for (const auto& l : Lookups()) {
     if (l.name == p.command) return Call(p, l, out, err);

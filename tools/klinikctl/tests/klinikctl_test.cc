@@ -138,6 +138,30 @@ TEST(Klinikctl, RegisterPublishesAndWatchDecodesWithHeaders) {
   EXPECT_TRUE(found) << out;
 }
 
+// The ce_types come from the registry (the protos' options), for plain commands and for
+// respond-referral's actions alike, on the topic of the case's wrapper.
+TEST(Klinikctl, EachCommandPublishesTheCeTypeOfItsCase) {
+  std::string topic(klinik::topics::kIntakeReferral);
+  klinik::testing::CreateTopics({topic});
+  std::string bootstrap = klinik::testing::KafkaBootstrap();
+  const std::string patient = klinik::NewUuid();
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"refer", "--origin-clinic-id", "clinic-1"}, "id.klinik.intake.request_referral.v1"},
+      {{"respond-referral", "--action", "attend"}, "id.klinik.intake.record_attendance.v1"},
+      {{"respond-referral", "--action", "cancel"}, "id.klinik.intake.cancel_referral.v1"},
+  };
+  for (const auto& [args, ce_type] : cases) {
+    std::vector<std::string> all = args;
+    all.insert(all.end(), {"--bootstrap", bootstrap, "--patient-id", patient});
+    std::string out, err;
+    ASSERT_EQ(RunCli(all, &out, &err), 0) << err;
+    auto published = nlohmann::json::parse(out);
+    EXPECT_EQ(published["topic"], topic) << ce_type;
+    EXPECT_EQ(published["ce_type"], ce_type);
+    EXPECT_EQ(published["key"], patient) << ce_type;
+  }
+}
+
 TEST(Klinikctl, ClearErrors) {
   std::string out, err;
   EXPECT_EQ(RunCli({"register", "--nikk", "1"}, &out, &err), 2);
