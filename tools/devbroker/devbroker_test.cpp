@@ -167,6 +167,16 @@ std::unique_ptr<RdKafka::Conf> MakeConf(const std::map<std::string, std::string>
   return conf;
 }
 
+// Owns the elements librdkafka puts into `list` (assignment()), so a failed ASSERT that returns
+// early frees them too.
+struct OwnedPartitionList {
+  OwnedPartitionList() = default;
+  ~OwnedPartitionList() { RdKafka::TopicPartition::destroy(list); }
+  OwnedPartitionList(const OwnedPartitionList&) = delete;
+  OwnedPartitionList& operator=(const OwnedPartitionList&) = delete;
+  std::vector<RdKafka::TopicPartition*> list;
+};
+
 // Counts delivery reports; they are served on the thread calling flush(), so no locking.
 class DeliveryCounter final : public RdKafka::DeliveryReportCb {
  public:
@@ -402,14 +412,13 @@ TEST_F(DevbrokerTest, ConsumerGroupResumesFromCommittedOffsets) {
     EXPECT_EQ(seen.size(), static_cast<size_t>(kMessages));
 
     ASSERT_EQ(first->commitSync(), RdKafka::ERR_NO_ERROR);
-    std::vector<RdKafka::TopicPartition*> assignment;
-    ASSERT_EQ(first->assignment(assignment), RdKafka::ERR_NO_ERROR);
-    ASSERT_EQ(first->committed(assignment, 5000), RdKafka::ERR_NO_ERROR);
+    OwnedPartitionList assignment;
+    ASSERT_EQ(first->assignment(assignment.list), RdKafka::ERR_NO_ERROR);
+    ASSERT_EQ(first->committed(assignment.list, 5000), RdKafka::ERR_NO_ERROR);
     int64_t committed_total = 0;
-    for (const RdKafka::TopicPartition* partition : assignment) {
+    for (const RdKafka::TopicPartition* partition : assignment.list) {
       if (partition->offset() >= 0) committed_total += partition->offset();
     }
-    RdKafka::TopicPartition::destroy(assignment);
     EXPECT_EQ(committed_total, kMessages);
     ASSERT_EQ(first->close(), RdKafka::ERR_NO_ERROR);
   }

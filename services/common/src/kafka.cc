@@ -5,6 +5,7 @@
 
 #include <condition_variable>
 
+#include "internal/kafka_holders.h"
 #include "klinik/config.h"
 #include "klinik/log.h"
 
@@ -117,6 +118,7 @@ class Producer::DeliveryReporter : public RdKafka::DeliveryReportCb {
  public:
   using Callback = std::function<void(const DeliveryResult&)>;
   void dr_cb(RdKafka::Message& message) override {
+    // Send() released the callback to librdkafka; its one delivery report takes it back.
     std::unique_ptr<Callback> cb(static_cast<Callback*>(message.msg_opaque()));
     if (!cb) return;
     DeliveryResult r;
@@ -181,23 +183,26 @@ void Producer::TriggerFatalErrorForTesting(const std::string& reason) {
 bool Producer::Send(const OutgoingMessage& m,
                     std::function<void(const DeliveryResult&)> on_delivery, std::string* error,
                     SendErrorClass* error_class) {
-  RdKafka::Headers* headers = RdKafka::Headers::create();
+  // Both stay ours until produce() accepts the message, so a refusal frees them here.
+  std::unique_ptr<RdKafka::Headers> headers(RdKafka::Headers::create());
   for (const auto& [k, v] : m.headers) headers->add(k, v.data(), v.size());
-  auto* opaque = new DeliveryReporter::Callback(std::move(on_delivery));
+  auto opaque = std::make_unique<DeliveryReporter::Callback>(std::move(on_delivery));
   for (int attempt = 0;; ++attempt) {
     RdKafka::ErrorCode code = producer_->produce(
         m.topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
         const_cast<char*>(m.value.data()), m.value.size(), m.key.empty() ? nullptr : m.key.data(),
-        m.key.size(), 0, headers, opaque);
-    if (code == RdKafka::ERR_NO_ERROR) return true;  // headers now owned by librdkafka
+        m.key.size(), 0, headers.get(), opaque.get());
+    if (code == RdKafka::ERR_NO_ERROR) {
+      headers.release();  // produce() deletes the headers of a message it accepts
+      opaque.release();   // DeliveryReporter::dr_cb deletes it with the delivery report
+      return true;
+    }
     if (code == RdKafka::ERR__QUEUE_FULL && attempt < 50) {
       producer_->poll(100);  // make room by serving delivery reports
       continue;
     }
     if (error) *error = RdKafka::err2str(code);
     if (error_class) *error_class = ClassifySendError(code);
-    delete headers;
-    delete opaque;
     return false;
   }
 }
@@ -310,12 +315,9 @@ std::vector<ConsumedMessage> Consumer::PollBatch(size_t max, std::chrono::millis
 
 bool Consumer::Commit(const std::map<TopicPartition, int64_t>& next_offsets, std::string* error) {
   if (next_offsets.empty()) return true;
-  std::vector<RdKafka::TopicPartition*> list;
-  for (const auto& [tp, offset] : next_offsets) {
-    list.push_back(RdKafka::TopicPartition::create(tp.topic, tp.partition, offset));
-  }
-  RdKafka::ErrorCode code = consumer_->commitSync(list);
-  RdKafka::TopicPartition::destroy(list);
+  TopicPartitionListHolder list;
+  for (const auto& [tp, offset] : next_offsets) list.Add(tp.topic, tp.partition, offset);
+  RdKafka::ErrorCode code = consumer_->commitSync(list.get());
   if (code != RdKafka::ERR_NO_ERROR) {
     if (error) *error = RdKafka::err2str(code);
     return false;
@@ -323,22 +325,16 @@ bool Consumer::Commit(const std::map<TopicPartition, int64_t>& next_offsets, std
   return true;
 }
 
-namespace {
-template <typename Fn>
-void WithPartition(const TopicPartition& tp, Fn fn) {
-  std::vector<RdKafka::TopicPartition*> list{
-      RdKafka::TopicPartition::create(tp.topic, tp.partition)};
-  fn(list);
-  RdKafka::TopicPartition::destroy(list);
-}
-}  // namespace
-
 void Consumer::Pause(const TopicPartition& tp) {
-  WithPartition(tp, [&](auto& list) { consumer_->pause(list); });
+  TopicPartitionListHolder list;
+  list.Add(tp.topic, tp.partition);
+  consumer_->pause(list.get());
 }
 
 void Consumer::Resume(const TopicPartition& tp) {
-  WithPartition(tp, [&](auto& list) { consumer_->resume(list); });
+  TopicPartitionListHolder list;
+  list.Add(tp.topic, tp.partition);
+  consumer_->resume(list.get());
 }
 
 bool Consumer::Seek(const TopicPartition& tp, int64_t offset) {
@@ -348,20 +344,19 @@ bool Consumer::Seek(const TopicPartition& tp, int64_t offset) {
 }
 
 std::vector<TopicPartition> Consumer::Assignment() {
-  std::vector<RdKafka::TopicPartition*> list;
-  consumer_->assignment(list);
+  TopicPartitionListHolder list;
+  consumer_->assignment(list.get());
   std::vector<TopicPartition> out;
-  for (auto* p : list) out.push_back({p->topic(), p->partition()});
-  RdKafka::TopicPartition::destroy(list);
+  for (auto* p : list.get()) out.push_back({p->topic(), p->partition()});
   return out;
 }
 
 int64_t Consumer::Lag() {
-  std::vector<RdKafka::TopicPartition*> list;
-  if (consumer_->assignment(list) != RdKafka::ERR_NO_ERROR) return -1;
-  consumer_->position(list);
+  TopicPartitionListHolder list;
+  if (consumer_->assignment(list.get()) != RdKafka::ERR_NO_ERROR) return -1;
+  consumer_->position(list.get());
   int64_t lag = 0;
-  for (auto* p : list) {
+  for (auto* p : list.get()) {
     int64_t low = 0, high = 0;
     if (consumer_->get_watermark_offsets(p->topic(), p->partition(), &low, &high) !=
         RdKafka::ERR_NO_ERROR) {
@@ -370,45 +365,34 @@ int64_t Consumer::Lag() {
     int64_t pos = p->offset() >= 0 ? p->offset() : low;
     if (high > pos) lag += high - pos;
   }
-  RdKafka::TopicPartition::destroy(list);
   return lag;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Admin
 
-std::string CreateTopics(const KafkaSettings& settings, const std::vector<std::string>& topics,
-                         int partitions, std::chrono::milliseconds timeout) {
+namespace {
+
+// The admin client's conf with every property set; null with `error` set when one is refused.
+ConfHolder MakeAdminConf(const KafkaSettings& settings, std::string* error) {
+  ConfHolder conf(rd_kafka_conf_new());
   char err[512];
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
   for (const auto& [k, v] : settings.properties) {
-    if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
-      rd_kafka_conf_destroy(conf);
-      return "Kafka property '" + k + "': " + err;
+    if (rd_kafka_conf_set(conf.get(), k.c_str(), v.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
+      *error = "Kafka property '" + k + "': " + err;
+      return nullptr;
     }
   }
-  std::unique_ptr<rd_kafka_t, decltype(&rd_kafka_destroy)> rk(
-      rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err), &rd_kafka_destroy);
-  if (!rk) return std::string("cannot create admin client: ") + err;
-  std::unique_ptr<rd_kafka_queue_t, decltype(&rd_kafka_queue_destroy)> queue(
-      rd_kafka_queue_new(rk.get()), &rd_kafka_queue_destroy);
-  std::vector<rd_kafka_NewTopic_t*> new_topics;
-  for (const auto& t : topics) {
-    new_topics.push_back(rd_kafka_NewTopic_new(t.c_str(), partitions, 1, err, sizeof err));
+  return conf;
+}
+
+// "" when every topic was created or already existed, else the first failure.
+std::string CreateTopicsOutcome(rd_kafka_event_t* event) {
+  if (rd_kafka_event_error(event)) return rd_kafka_event_error_string(event);
+  const rd_kafka_CreateTopics_result_t* result = rd_kafka_event_CreateTopics_result(event);
+  if (result == nullptr) {
+    return std::string("CreateTopics: unexpected event ") + rd_kafka_event_name(event);
   }
-  std::unique_ptr<rd_kafka_AdminOptions_t, decltype(&rd_kafka_AdminOptions_destroy)> options(
-      rd_kafka_AdminOptions_new(rk.get(), RD_KAFKA_ADMIN_OP_CREATETOPICS),
-      &rd_kafka_AdminOptions_destroy);
-  rd_kafka_AdminOptions_set_operation_timeout(options.get(), static_cast<int>(timeout.count()), err,
-                                              sizeof err);
-  rd_kafka_CreateTopics(rk.get(), new_topics.data(), new_topics.size(), options.get(), queue.get());
-  rd_kafka_NewTopic_destroy_array(new_topics.data(), new_topics.size());
-  std::unique_ptr<rd_kafka_event_t, decltype(&rd_kafka_event_destroy)> event(
-      rd_kafka_queue_poll(queue.get(), static_cast<int>(timeout.count()) + 2000),
-      &rd_kafka_event_destroy);
-  if (!event) return "CreateTopics timed out";
-  if (rd_kafka_event_error(event.get())) return rd_kafka_event_error_string(event.get());
-  const rd_kafka_CreateTopics_result_t* result = rd_kafka_event_CreateTopics_result(event.get());
   size_t n = 0;
   const rd_kafka_topic_result_t** results = rd_kafka_CreateTopics_result_topics(result, &n);
   for (size_t i = 0; i < n; ++i) {
@@ -418,6 +402,38 @@ std::string CreateTopics(const KafkaSettings& settings, const std::vector<std::s
     }
   }
   return "";
+}
+
+}  // namespace
+
+std::string CreateTopics(const KafkaSettings& settings, const std::vector<std::string>& topics,
+                         int partitions, std::chrono::milliseconds timeout) {
+  std::string error;
+  ConfHolder conf = MakeAdminConf(settings, &error);
+  if (!conf) return error;
+  char err[512];
+  KafkaHandle rk(rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), err, sizeof err));
+  if (!rk) return std::string("cannot create admin client: ") + err;
+  conf.release();  // rd_kafka_new owns the conf of the handle it returned
+  // Everything below is made from rk and declared after it, so it is destroyed before rk.
+  QueueHolder queue(rd_kafka_queue_new(rk.get()));
+  std::vector<NewTopicHolder> owned_topics;
+  std::vector<rd_kafka_NewTopic_t*> new_topics;
+  owned_topics.reserve(topics.size());
+  for (const auto& t : topics) {
+    owned_topics.emplace_back(rd_kafka_NewTopic_new(t.c_str(), partitions, 1, err, sizeof err));
+    if (!owned_topics.back()) return "topic '" + t + "': " + err;
+    new_topics.push_back(owned_topics.back().get());
+  }
+  AdminOptionsHolder options(rd_kafka_AdminOptions_new(rk.get(), RD_KAFKA_ADMIN_OP_CREATETOPICS));
+  if (!options) return "cannot create admin options for CreateTopics";
+  rd_kafka_AdminOptions_set_operation_timeout(options.get(), static_cast<int>(timeout.count()), err,
+                                              sizeof err);
+  // rd_kafka_CreateTopics copies the NewTopic objects: owned_topics still frees ours.
+  rd_kafka_CreateTopics(rk.get(), new_topics.data(), new_topics.size(), options.get(), queue.get());
+  EventHolder event(rd_kafka_queue_poll(queue.get(), static_cast<int>(timeout.count()) + 2000));
+  if (!event) return "CreateTopics timed out";
+  return CreateTopicsOutcome(event.get());
 }
 
 }  // namespace klinik

@@ -24,6 +24,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "internal/kafka_holders.h"
 #include "klinik/time_util.h"
 
 namespace klinik::testing {
@@ -173,7 +174,7 @@ void StartGroupAtEnd(const std::string& group, const std::vector<std::string>& t
     throw std::runtime_error("StartGroupAtEnd: no metadata");
   }
   std::unique_ptr<RdKafka::Metadata> metadata(raw);
-  std::vector<RdKafka::TopicPartition*> ends;
+  TopicPartitionListHolder ends;
   for (const RdKafka::TopicMetadata* t : *metadata->topics()) {
     if (std::find(topics.begin(), topics.end(), t->topic()) == topics.end()) continue;
     for (const RdKafka::PartitionMetadata* p : *t->partitions()) {
@@ -187,15 +188,13 @@ void StartGroupAtEnd(const std::string& group, const std::vector<std::string>& t
           std::this_thread::sleep_for(std::chrono::milliseconds(100));
       } while (rc != RdKafka::ERR_NO_ERROR && std::chrono::steady_clock::now() < deadline);
       if (rc != RdKafka::ERR_NO_ERROR) {
-        RdKafka::TopicPartition::destroy(ends);
         throw std::runtime_error("StartGroupAtEnd: no watermarks for " + t->topic() + ": " +
                                  RdKafka::err2str(rc));
       }
-      ends.push_back(RdKafka::TopicPartition::create(t->topic(), p->id(), high));
+      ends.Add(t->topic(), p->id(), high);
     }
   }
-  RdKafka::ErrorCode rc = consumer->commitSync(ends);
-  RdKafka::TopicPartition::destroy(ends);
+  RdKafka::ErrorCode rc = consumer->commitSync(ends.get());
   consumer->close();
   if (rc != RdKafka::ERR_NO_ERROR) {
     throw std::runtime_error("StartGroupAtEnd: commit failed: " + RdKafka::err2str(rc));
@@ -207,33 +206,31 @@ int64_t GroupLag(const std::string& group, const std::string& topic) {
   std::string error;
   std::unique_ptr<RdKafka::Topic> handle(
       RdKafka::Topic::create(consumer.get(), topic, nullptr, error));
+  if (!handle) throw std::runtime_error("GroupLag: topic " + topic + ": " + error);
   RdKafka::Metadata* raw = nullptr;
   if (consumer->metadata(false, handle.get(), &raw, 10000) != RdKafka::ERR_NO_ERROR) {
     throw std::runtime_error("GroupLag: no metadata");
   }
   std::unique_ptr<RdKafka::Metadata> metadata(raw);
-  std::vector<RdKafka::TopicPartition*> partitions;
+  TopicPartitionListHolder partitions;
   for (const RdKafka::TopicMetadata* t : *metadata->topics()) {
     for (const RdKafka::PartitionMetadata* p : *t->partitions()) {
-      partitions.push_back(RdKafka::TopicPartition::create(topic, p->id()));
+      partitions.Add(topic, p->id());
     }
   }
   int64_t lag = 0;
-  if (consumer->committed(partitions, 10000) != RdKafka::ERR_NO_ERROR) {
-    RdKafka::TopicPartition::destroy(partitions);
+  if (consumer->committed(partitions.get(), 10000) != RdKafka::ERR_NO_ERROR) {
     throw std::runtime_error("GroupLag: committed offsets unavailable");
   }
-  for (RdKafka::TopicPartition* p : partitions) {
+  for (RdKafka::TopicPartition* p : partitions.get()) {
     int64_t low = 0, high = 0;
     if (consumer->query_watermark_offsets(topic, p->partition(), &low, &high, 10000) !=
         RdKafka::ERR_NO_ERROR) {
-      RdKafka::TopicPartition::destroy(partitions);
       throw std::runtime_error("GroupLag: no watermarks");
     }
     int64_t committed = p->offset() >= 0 ? p->offset() : low;
     lag += std::max<int64_t>(0, high - committed);
   }
-  RdKafka::TopicPartition::destroy(partitions);
   consumer->close();
   return lag;
 }
