@@ -10,36 +10,39 @@
 namespace satusehat_sync {
 namespace {
 
-using Kind = PushOutcome::Kind;
 using nlohmann::json;
 
 using fact_types::kMedicationDispensed;
 using fact_types::kScreeningCompleted;
 
-PushOutcome Outcome(Kind kind, std::string reason, std::string diagnostics = {}) {
-  PushOutcome o;
-  o.kind = kind;
-  o.reason = std::move(reason);
-  o.diagnostics = std::move(diagnostics);
+// `reason` with what the answer says: its OperationOutcome text, else its start, scrubbed.
+Problem ProblemOf(const HttpResponse& r, std::string reason) {
+  Problem p{std::move(reason), fhir::OperationOutcomeDiagnostics(r.json)};
+  if (p.diagnostics.empty())
+    p.diagnostics = r.transport_failed ? r.error : klinik::redact::Scrub(r.body.substr(0, 300));
+  return p;
+}
+
+// `result` resting on answer `r`.
+PushOutcome Answered(const HttpResponse& r, PushOutcome::Result result) {
+  PushOutcome o(std::move(result));
+  o.http_status = r.status;
+  o.request_id = r.request_id;
+  if (Classify(r.transport_failed, r.status, r.json) == Verdict::kUnavailable) {
+    o.server = ServerSignal::kDown;
+  } else if (!r.transport_failed) {
+    o.server = ServerSignal::kAnswered;
+  }
   return o;
 }
 
 // What an HTTP answer that is not a success means for the job.
 PushOutcome FromHttp(const HttpResponse& r) {
   Verdict v = Classify(r.transport_failed, r.status, r.json);
-  PushOutcome o;
-  o.kind = IsTransient(v) ? Kind::kTransient : Kind::kPermanent;
-  if (v == Verdict::kSuppressed) o.kind = Kind::kSuppressed;
-  o.reason = ReasonCode(v);
-  o.http_status = r.status;
-  o.request_id = r.request_id;
-  o.retry_after = r.retry_after;
-  o.server_down = v == Verdict::kUnavailable;
-  o.server_answered = !r.transport_failed;
-  o.diagnostics = fhir::OperationOutcomeDiagnostics(r.json);
-  if (o.diagnostics.empty())
-    o.diagnostics = r.transport_failed ? r.error : klinik::redact::Scrub(r.body.substr(0, 300));
-  return o;
+  Problem p = ProblemOf(r, ReasonCode(v));
+  if (v == Verdict::kSuppressed) return Answered(r, push::Suppressed{std::move(p)});
+  if (IsTransient(v)) return Answered(r, push::Transient{std::move(p), r.retry_after});
+  return Answered(r, push::Permanent{std::move(p)});
 }
 
 template <typename T>
@@ -59,8 +62,7 @@ class JobPush {
 
   PushOutcome Run() {
     auto source = Source(job_.source_event_id);
-    if (!source)
-      return Outcome(Kind::kPermanent, "SOURCE_MISSING", "the source fact is not stored");
+    if (!source) return PushOutcome::Permanent("SOURCE_MISSING", "the source fact is not stored");
     const std::string& k = job_.kind;
     if (k == kind::kPatient) return PatientLookup();
     if (k == kind::kEncounter || k == kind::kEncounterFinish) return Encounter(*source);
@@ -68,7 +70,7 @@ class JobPush {
     if (k == kind::kMedication || k == kind::kMedicationDispense) return DispensePart(*source);
     if (k == kind::kServiceRequest) return Referral(*source, {});
     if (k == kind::kServiceRequestUpdate) return ReferralUpdate();
-    return Outcome(Kind::kPermanent, "UNKNOWN_JOB_KIND", "job kind " + k);
+    return PushOutcome::Permanent("UNKNOWN_JOB_KIND", "job kind " + k);
   }
 
  private:
@@ -84,13 +86,13 @@ class JobPush {
     }
     const std::optional<std::string>& nik = nik_it->second;
     if (!nik) {
-      stop_ = Outcome(Kind::kWaiting, "PATIENT_UNKNOWN",
-                      "no PatientRegistered fact seen for this patient yet");
+      stop_ = PushOutcome::Waiting("PATIENT_UNKNOWN",
+                                   "no PatientRegistered fact seen for this patient yet");
       return std::nullopt;
     }
     if (nik->empty()) {
-      stop_ = Outcome(Kind::kWaiting, "PATIENT_NIK_MISSING",
-                      "the patient has no NIK of their own (newborn)");
+      stop_ = PushOutcome::Waiting("PATIENT_NIK_MISSING",
+                                   "the patient has no NIK of their own (newborn)");
       return std::nullopt;
     }
     return Ihs("patient", "Patient", *nik, "PATIENT_NOT_IN_INDEX");
@@ -98,8 +100,7 @@ class JobPush {
 
   std::optional<std::string> PractitionerIhs(const std::string& nik) {
     if (nik.empty()) {
-      stop_ =
-          Outcome(Kind::kPermanent, "PRACTITIONER_NIK_MISSING", "the fact names no health worker");
+      stop_ = PushOutcome::Permanent("PRACTITIONER_NIK_MISSING", "the fact names no health worker");
       return std::nullopt;
     }
     return Ihs("practitioner", "Practitioner", nik, "PRACTITIONER_NOT_IN_INDEX");
@@ -117,16 +118,13 @@ class JobPush {
     answered_ = answered_ || !r.transport_failed;
     if (r.transport_failed || r.status != 200) {
       stop_ = FromHttp(r);
-      stop_->sent = true;
+      stop_->attempted = true;
       return std::nullopt;
     }
     auto id = fhir::FirstSearchResultId(r.json);
     if (!id) {
       // Not (yet) in the national index: wait on the slow schedule, never fail.
-      stop_ = Outcome(Kind::kWaiting, not_found_reason, type + " search by NIK found nobody");
-      stop_->server_answered = true;
-      stop_->request_id = r.request_id;
-      stop_->http_status = r.status;
+      stop_ = Answered(r, push::Waiting{{not_found_reason, type + " search by NIK found nobody"}});
       return std::nullopt;
     }
     db_.InTransaction([&](klinik::Transaction& tx) {
@@ -150,17 +148,16 @@ class JobPush {
   }
 
   PushOutcome Stopped() {
-    PushOutcome o = stop_ ? *stop_ : Outcome(Kind::kTransient, "INTERNAL", "resolution failed");
-    o.server_answered = o.server_answered || answered_;
+    PushOutcome o = stop_ ? *stop_ : PushOutcome::Transient("INTERNAL", "resolution failed");
+    if (answered_ && o.server == ServerSignal::kNone) o.server = ServerSignal::kAnswered;
     return o;
   }
 
   PushOutcome PatientLookup() {
     auto ihs = PatientIhs();
     if (!ihs) return Stopped();
-    PushOutcome o = Outcome(Kind::kSynced, "");
-    o.satusehat_id = *ihs;
-    o.server_answered = answered_;
+    PushOutcome o = PushOutcome::Synced(*ihs);
+    if (answered_) o.server = ServerSignal::kAnswered;
     return o;
   }
 
@@ -170,7 +167,7 @@ class JobPush {
     std::vector<fhir::DiagnosisRef> diagnoses;
     if (source.event_type == kScreeningCompleted) {
       auto s = Decode<klinik::v1::ScreeningCompleted>(source);
-      if (!s) return Outcome(Kind::kPermanent, "SOURCE_UNDECODABLE");
+      if (!s) return PushOutcome::Permanent("SOURCE_UNDECODABLE");
       visit = fhir::ScreeningVisit(*s);
       practitioner_nik = s->examiner_id();
       if (job_.kind == kind::kEncounterFinish) {
@@ -178,17 +175,17 @@ class JobPush {
           auto id =
               Synced(kind::kCondition, fhir::ConditionReference(s->screening_id(), f.icd10()));
           if (!id)
-            return Outcome(Kind::kTransient, "DEPENDENCY_NOT_SYNCED", "a Condition is not synced");
+            return PushOutcome::Transient("DEPENDENCY_NOT_SYNCED", "a Condition is not synced");
           diagnoses.push_back({*id, f.icd10(), f.display()});
         }
       }
     } else if (source.event_type == kMedicationDispensed) {
       auto d = Decode<klinik::v1::MedicationDispensed>(source);
-      if (!d) return Outcome(Kind::kPermanent, "SOURCE_UNDECODABLE");
+      if (!d) return PushOutcome::Permanent("SOURCE_UNDECODABLE");
       visit = fhir::DispensingVisit(*d);
       practitioner_nik = d->dispensed_by();
     } else {
-      return Outcome(Kind::kPermanent, "SOURCE_UNSUPPORTED", source.event_type);
+      return PushOutcome::Permanent("SOURCE_UNSUPPORTED", source.event_type);
     }
     auto patient = PatientIhs();
     if (!patient) return Stopped();
@@ -200,17 +197,17 @@ class JobPush {
     }
     auto encounter_id = Synced(kind::kEncounter, job_.local_reference);
     if (!encounter_id)
-      return Outcome(Kind::kTransient, "DEPENDENCY_NOT_SYNCED", "the Encounter is not synced");
+      return PushOutcome::Transient("DEPENDENCY_NOT_SYNCED", "the Encounter is not synced");
     return Update("Encounter", *encounter_id,
                   fhir::EncounterFinished(site_, visit, people, *encounter_id, diagnoses));
   }
 
   PushOutcome ScreeningPart(const SourceFact& source) {
     auto s = Decode<klinik::v1::ScreeningCompleted>(source);
-    if (!s) return Outcome(Kind::kPermanent, "SOURCE_UNDECODABLE");
+    if (!s) return PushOutcome::Permanent("SOURCE_UNDECODABLE");
     auto encounter_id = Synced(kind::kEncounter, s->screening_id());
     if (!encounter_id)
-      return Outcome(Kind::kTransient, "DEPENDENCY_NOT_SYNCED", "the Encounter is not synced");
+      return PushOutcome::Transient("DEPENDENCY_NOT_SYNCED", "the Encounter is not synced");
     auto patient = PatientIhs();
     if (!patient) return Stopped();
     if (job_.kind == kind::kObservation) {
@@ -220,8 +217,7 @@ class JobPush {
                         fhir::Observation(site_, *s, v, *patient, *encounter_id));
         }
       }
-      return Outcome(Kind::kPermanent, "MAPPING_FAILED",
-                     "no measured value for LOINC " + job_.detail);
+      return PushOutcome::Permanent("MAPPING_FAILED", "no measured value for LOINC " + job_.detail);
     }
     for (const auto& f : fhir::Diagnoses(*s)) {
       if (f.icd10() == job_.detail) {
@@ -229,26 +225,25 @@ class JobPush {
                       fhir::Condition(site_, *s, f, *patient, *encounter_id));
       }
     }
-    return Outcome(Kind::kPermanent, "MAPPING_FAILED", "no diagnosis " + job_.detail);
+    return PushOutcome::Permanent("MAPPING_FAILED", "no diagnosis " + job_.detail);
   }
 
   PushOutcome DispensePart(const SourceFact& source) {
     auto d = Decode<klinik::v1::MedicationDispensed>(source);
-    if (!d) return Outcome(Kind::kPermanent, "SOURCE_UNDECODABLE");
+    if (!d) return PushOutcome::Permanent("SOURCE_UNDECODABLE");
     const klinik::v1::DispensedLine* line = nullptr;
     for (const auto& l : d->lines()) {
       if (std::to_string(l.line_no()) == job_.detail) line = &l;
     }
-    if (line == nullptr)
-      return Outcome(Kind::kPermanent, "MAPPING_FAILED", "no line " + job_.detail);
+    if (line == nullptr) return PushOutcome::Permanent("MAPPING_FAILED", "no line " + job_.detail);
     if (job_.kind == kind::kMedication) {
       return Create("Medication", "medication", fhir::Medication(site_, *d, *line));
     }
     auto encounter_id = Synced(kind::kEncounter, d->request_id());
     auto medication_id = Synced(kind::kMedication, job_.local_reference);
     if (!encounter_id || !medication_id) {
-      return Outcome(Kind::kTransient, "DEPENDENCY_NOT_SYNCED",
-                     "the Encounter or Medication is not synced");
+      return PushOutcome::Transient("DEPENDENCY_NOT_SYNCED",
+                                    "the Encounter or Medication is not synced");
     }
     auto patient = PatientIhs();
     if (!patient) return Stopped();
@@ -262,7 +257,7 @@ class JobPush {
   // `update_of`: the ServiceRequest id when this is the PUT that ends it.
   PushOutcome Referral(const SourceFact& source, const std::string& update_of) {
     auto r = Decode<klinik::v1::ReferralCreated>(source);
-    if (!r) return Outcome(Kind::kPermanent, "SOURCE_UNDECODABLE");
+    if (!r) return PushOutcome::Permanent("SOURCE_UNDECODABLE");
     auto patient = PatientIhs();
     if (!patient) return Stopped();
     auto practitioner = PractitionerIhs(r->requested_by());
@@ -291,7 +286,7 @@ class JobPush {
           return std::make_pair(*j, *src);
         });
     if (!created)
-      return Outcome(Kind::kTransient, "DEPENDENCY_NOT_SYNCED", "the ServiceRequest is not synced");
+      return PushOutcome::Transient("DEPENDENCY_NOT_SYNCED", "the ServiceRequest is not synced");
     return Referral(created->second, created->first.satusehat_id);
   }
 
@@ -301,35 +296,27 @@ class JobPush {
     const std::string system = fhir::IdentifierSystem(site_, identifier_kind);
     const std::string value = IdentifierValue(body, system);
     if (job_.ambiguous) {
-      PushOutcome found = Search(type, system, value);
-      if (found.reason != "NOT_FOUND_BY_IDENTIFIER") return found;  // adopted, or the search failed
+      // Adopted, or the search failed: either way no POST.
+      if (std::optional<PushOutcome> found = Search(type, system, value)) return *found;
     }
     HttpResponse r = client_.Post(type, body);
     answered_ = answered_ || !r.transport_failed;
     Verdict v = Classify(r.transport_failed, r.status, r.json);
     if (v == Verdict::kSuccess) {
-      if (r.json.is_object() && r.json.contains("id") && r.json["id"].is_string()) {
-        PushOutcome o = Outcome(Kind::kSynced, "");
-        o.satusehat_id = r.json["id"].get<std::string>();
-        o.http_status = r.status;
-        o.request_id = r.request_id;
-        o.sent = true;
-        o.server_answered = true;
-        return o;
-      }
-      // Acknowledged but without an id: we cannot reference it, and it may be stored.
-      PushOutcome o = FromHttp(r);
-      o.kind = Kind::kTransient;
-      o.reason = "NO_ID_IN_ANSWER";
-      o.sent = o.maybe_stored = true;
+      const bool has_id = r.json.is_object() && r.json.contains("id") && r.json["id"].is_string();
+      // Acknowledged without an id: we cannot reference it, and it may be stored.
+      PushOutcome o = has_id ? Answered(r, push::Synced{r.json["id"].get<std::string>()})
+                             : Answered(r, push::Transient{ProblemOf(r, "NO_ID_IN_ANSWER"),
+                                                           r.retry_after, /*maybe_stored=*/true});
+      o.attempted = true;
       return o;
     }
     PushOutcome o = FromHttp(r);
-    o.sent = true;
-    o.maybe_stored = r.transport_failed && r.maybe_sent;
-    if (v == Verdict::kInvalid && o.diagnostics.find("20002") != std::string::npos) {
-      PushOutcome found = Search(type, system, value);
-      if (found.kind == Kind::kSynced) return found;
+    o.attempted = true;
+    if (push::Transient* t = o.transient()) t->maybe_stored = r.transport_failed && r.maybe_sent;
+    if (v == Verdict::kInvalid && o.problem()->diagnostics.find("20002") != std::string::npos) {
+      std::optional<PushOutcome> found = Search(type, system, value);
+      if (found && found->synced()) return *found;
     }
     return o;
   }
@@ -338,39 +325,30 @@ class JobPush {
     HttpResponse r = client_.Put(type + "/" + id, body);
     answered_ = answered_ || !r.transport_failed;
     Verdict v = Classify(r.transport_failed, r.status, r.json);
-    PushOutcome o = v == Verdict::kSuccess ? Outcome(Kind::kSynced, "") : FromHttp(r);
-    if (v == Verdict::kSuccess) {
-      o.satusehat_id = id;
-      o.http_status = r.status;
-      o.request_id = r.request_id;
-      o.server_answered = true;
-    }
-    o.sent = true;  // a PUT of the whole resource is idempotent: no search needed on retry
+    PushOutcome o = v == Verdict::kSuccess ? Answered(r, push::Synced{id}) : FromHttp(r);
+    o.attempted = true;  // a PUT of the whole resource is idempotent: no search needed on retry
     return o;
   }
 
-  // Synced with the found id; a transient/permanent outcome when the search failed; reason
-  // NOT_FOUND_BY_IDENTIFIER when SatuSehat has no such resource.
-  PushOutcome Search(const std::string& type, const std::string& system, const std::string& value) {
+  // Synced with the found id; a transient/permanent outcome when the search failed; nullopt
+  // when SatuSehat has no such resource.
+  std::optional<PushOutcome> Search(const std::string& type, const std::string& system,
+                                    const std::string& value) {
     HttpResponse r = client_.Get(type + "?identifier=" + FhirClient::Escape(system + "|" + value));
     answered_ = answered_ || !r.transport_failed;
     if (r.transport_failed || r.status != 200) {
       PushOutcome o = FromHttp(r);
-      o.maybe_stored = true;  // still unknown: keep searching first
-      o.sent = true;
+      if (push::Transient* t = o.transient())
+        t->maybe_stored = true;  // still unknown: search again
+      o.attempted = true;
       return o;
     }
     auto id = fhir::FirstSearchResultId(r.json);
-    if (!id) return Outcome(Kind::kTransient, "NOT_FOUND_BY_IDENTIFIER");
+    if (!id) return std::nullopt;
     klinik::log::Info(
         "adopted a resource found by identifier",
         {{"job_id", job_.job_id}, {"resource_type", type}, {"x_request_id", r.request_id}});
-    PushOutcome o = Outcome(Kind::kSynced, "");
-    o.satusehat_id = *id;
-    o.http_status = r.status;
-    o.request_id = r.request_id;
-    o.server_answered = true;
-    return o;
+    return Answered(r, push::Synced{*id});
   }
 
   static std::string IdentifierValue(const json& body, const std::string& system) {

@@ -1,5 +1,6 @@
 // The push step: one claimed sync job becomes its FHIR resource and is sent to SatuSehat through
-// a FhirClient; what that came to is a PushOutcome, which the caller records.
+// a FhirClient; what that came to is a PushOutcome, which NextState (job_transition.h) turns
+// into the job's next state.
 //
 // What the job references is resolved first: the patient's and health worker's IHS numbers (the
 // NIK→IHS cache, else a search by NIK), the ids of the resources it waits for. Creating is never

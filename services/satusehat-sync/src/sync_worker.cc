@@ -13,10 +13,57 @@
 namespace satusehat_sync {
 namespace {
 
-using Kind = PushOutcome::Kind;
-
 google::protobuf::Timestamp Ts(klinik::TimePoint t) {
   return google::protobuf::util::TimeUtil::MillisecondsToTimestamp(klinik::ToUnixMillis(t));
+}
+
+klinik::v1::SatuSehatEvent ResourceSyncedFact(const JobRecord& j, klinik::TimePoint now) {
+  klinik::v1::SatuSehatEvent fact;
+  auto* s = fact.mutable_resource_synced();
+  s->set_job_id(j.job_id);
+  s->set_source_event_id(j.source_event_id);
+  s->set_patient_id(j.patient_id);
+  s->set_local_reference(j.local_reference);
+  s->set_resource_type(j.resource_type);
+  s->set_satusehat_id(j.satusehat_id);
+  *s->mutable_synced_at() = Ts(now);
+  s->set_action(j.action);
+  return fact;
+}
+
+klinik::v1::SatuSehatEvent SyncFailedFact(const JobRecord& j, klinik::TimePoint now) {
+  klinik::v1::SatuSehatEvent fact;
+  auto* f = fact.mutable_sync_failed();
+  f->set_job_id(j.job_id);
+  f->set_source_event_id(j.source_event_id);
+  f->set_patient_id(j.patient_id);
+  f->set_resource_type(j.resource_type);
+  f->set_reason(j.last_error);
+  f->set_http_status(j.http_status);
+  f->set_diagnostics(j.diagnostics);
+  f->set_satusehat_request_id(j.request_id);
+  f->set_attempts(std::max(j.attempts, 1));
+  *f->mutable_failed_at() = Ts(now);
+  return fact;
+}
+
+// `saved` false: the job changed while it was sent (a RetrySync, another replica's claim).
+void LogRecorded(const JobTransition& next, bool saved) {
+  const JobRecord& j = next.job;
+  klinik::log::Fields fields = {{"job_id", j.job_id},           {"kind", j.kind},
+                                {"status", j.status},           {"attempts", j.attempts},
+                                {"http_status", j.http_status}, {"x_request_id", j.request_id},
+                                {"reason", j.last_error}};
+  if (!saved) {
+    klinik::log::Warn("sync job changed while it was sent; result dropped", fields);
+  } else if (next.fact == JobFact::kSyncFailed) {
+    fields.push_back({"diagnostics", j.diagnostics});
+    klinik::log::Error("sync job failed", fields);
+  } else if (next.fact == JobFact::kResourceSynced) {
+    klinik::log::Debug("sync job synced", fields);
+  } else {
+    klinik::log::Info("sync job not done yet", fields);
+  }
 }
 
 }  // namespace
@@ -47,7 +94,8 @@ SyncWorker::SyncWorker(klinik::Database& db, const SyncSettings& settings, Token
       wake_outbox_(std::move(wake_outbox)),
       wake_workers_(std::move(wake_workers)),
       cache_(std::make_unique<ClaimCache>()),
-      retry_(settings.backoff_initial, settings.backoff_max),
+      rules_{RetryPolicy(settings.backoff_initial, settings.backoff_max), settings.max_attempts,
+             settings.patient_retry},
       breaker_(settings.circuit_failures, settings.circuit_open),
       rng_(std::random_device{}()) {}
 
@@ -91,140 +139,78 @@ bool SyncWorker::RunOnce(const std::atomic<bool>& stop) {
   return did_work;
 }
 
-void SyncWorker::Send(const JobRecord& job) {
-  auto started = std::chrono::steady_clock::now();
-  PushOutcome outcome;
+PushOutcome SyncWorker::Push(const JobRecord& job) {
   try {
-    outcome = PushJob(db_, settings_.site, client_, job, *cache_);
+    return PushJob(db_, settings_.site, client_, job, *cache_);
   } catch (const klinik::StorageError&) {
     throw;
   } catch (const std::exception& e) {
-    outcome.kind = Kind::kTransient;
-    outcome.reason = "INTERNAL";
-    outcome.diagnostics = e.what();
+    return PushOutcome::Transient("INTERNAL", e.what());
   }
+}
+
+void SyncWorker::Send(const JobRecord& job) {
+  auto started = std::chrono::steady_clock::now();
+  const PushOutcome outcome = Push(job);
   if (metrics_.push_seconds != nullptr) {
     metrics_.push_seconds->Observe(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   }
-  if (outcome.server_down) {
-    breaker_.RecordFailure(std::chrono::steady_clock::now());
-  } else if (outcome.server_answered) {
-    breaker_.RecordSuccess();
-  } else {
-    breaker_.ReleaseProbe();
+  switch (outcome.server) {
+    case ServerSignal::kDown:
+      breaker_.RecordFailure(std::chrono::steady_clock::now());
+      break;
+    case ServerSignal::kAnswered:
+      breaker_.RecordSuccess();
+      break;
+    case ServerSignal::kNone:
+      breaker_.ReleaseProbe();
+      break;
   }
-  if (outcome.http_status == 429 && outcome.retry_after) {
-    paused_until_ = std::chrono::steady_clock::now() + *outcome.retry_after;
+  const push::Transient* transient = outcome.transient();
+  if (transient != nullptr && outcome.http_status == 429 && transient->retry_after) {
+    paused_until_ = std::chrono::steady_clock::now() + *transient->retry_after;
   }
   Record(job, outcome);
 }
 
-void SyncWorker::Record(const JobRecord& job, const PushOutcome& o) {
+void SyncWorker::Record(const JobRecord& job, const PushOutcome& outcome) {
   const auto now = klinik::Clock::now();
-  JobRecord j = job;
-  j.http_status = o.http_status;
-  j.request_id = o.request_id;
-  j.next_attempt_at.reset();
-  if (o.sent) ++j.attempts;
-  bool publish_synced = false, publish_failed = false;
-  switch (o.kind) {
-    case Kind::kSynced:
-      j.status = status::kSynced;
-      j.satusehat_id = o.satusehat_id;
-      j.last_error.clear();
-      j.diagnostics.clear();
-      j.ambiguous = false;
-      publish_synced = true;
-      break;
-    case Kind::kSuppressed:
-      j.status = status::kSuppressed;
-      j.last_error = o.reason;
-      j.diagnostics = o.diagnostics;
-      break;
-    case Kind::kWaiting:
-      j.status = status::kWaitingForPatient;
-      j.last_error = o.reason;
-      j.diagnostics = o.diagnostics;
-      j.next_attempt_at = klinik::ToUnixMillis(now) + settings_.patient_retry.count();
-      break;
-    case Kind::kPermanent:
-      j.status = status::kFailed;
-      j.last_error = o.reason;
-      j.diagnostics = o.diagnostics;
-      publish_failed = true;
-      break;
-    case Kind::kTransient: {
-      j.ambiguous = j.ambiguous || o.maybe_stored;
-      j.last_error = o.reason;
-      j.diagnostics = o.diagnostics;
-      if (o.sent && j.attempts >= settings_.max_attempts) {
-        j.status = status::kFailed;
-        j.last_error = "RETRIES_EXHAUSTED";
-        j.diagnostics = o.reason + (o.diagnostics.empty() ? "" : ": " + o.diagnostics);
-        publish_failed = true;
-        break;
-      }
-      j.status = status::kPending;
-      std::uniform_real_distribution<double> jitter(0.0, 1.0);
-      Millis delay = retry_.Delay(std::max(j.attempts, 1), jitter(rng_), o.retry_after);
-      j.next_attempt_at = klinik::ToUnixMillis(now) + delay.count();
-      break;
-    }
-  }
-  int64_t released = 0;
-  bool saved = db_.InTransaction([&](klinik::Transaction& tx) {
-    released = 0;
+  std::uniform_real_distribution<double> jitter(0.0, 1.0);
+  const JobTransition next =
+      NextState(job, outcome, rules_, klinik::ToUnixMillis(now), jitter(rng_));
+  const Saved saved = Save(next, now);
+  LogRecorded(next, saved.saved);
+  Wake(next, saved);
+}
+
+SyncWorker::Saved SyncWorker::Save(const JobTransition& next, klinik::TimePoint now) {
+  const JobRecord& j = next.job;
+  Saved result;
+  result.saved = db_.InTransaction([&](klinik::Transaction& tx) {
+    result.released = 0;
     if (!JobStore::Save(tx, j, now)) return false;
-    if (publish_synced) released = JobStore::ReleaseDependents(tx, j, now);
+    if (next.fact == JobFact::kResourceSynced)
+      result.released = JobStore::ReleaseDependents(tx, j, now);
     klinik::OutboxWriter out(tx, fact_source_);
-    klinik::v1::SatuSehatEvent fact;
-    if (publish_synced) {
-      auto* s = fact.mutable_resource_synced();
-      s->set_job_id(j.job_id);
-      s->set_source_event_id(j.source_event_id);
-      s->set_patient_id(j.patient_id);
-      s->set_local_reference(j.local_reference);
-      s->set_resource_type(j.resource_type);
-      s->set_satusehat_id(j.satusehat_id);
-      *s->mutable_synced_at() = Ts(now);
-      s->set_action(j.action);
+    if (next.fact == JobFact::kResourceSynced) {
+      klinik::v1::SatuSehatEvent fact = ResourceSyncedFact(j, now);
       out.Publish(klinik::topics::kSatuSehat, j.patient_id,
                   "id.klinik.satusehat.resource_synced.v1", j.patient_id, fact);
-    } else if (publish_failed) {
+    } else if (next.fact == JobFact::kSyncFailed) {
       (void)JobStore::MarkDependentsBlocked(tx, j, now);
-      auto* f = fact.mutable_sync_failed();
-      f->set_job_id(j.job_id);
-      f->set_source_event_id(j.source_event_id);
-      f->set_patient_id(j.patient_id);
-      f->set_resource_type(j.resource_type);
-      f->set_reason(j.last_error);
-      f->set_http_status(j.http_status);
-      f->set_diagnostics(j.diagnostics);
-      f->set_satusehat_request_id(j.request_id);
-      f->set_attempts(std::max(j.attempts, 1));
-      *f->mutable_failed_at() = Ts(now);
+      klinik::v1::SatuSehatEvent fact = SyncFailedFact(j, now);
       out.Publish(klinik::topics::kSatuSehat, j.patient_id, "id.klinik.satusehat.sync_failed.v1",
                   j.patient_id, fact);
     }
     return true;
   });
-  klinik::log::Fields fields = {{"job_id", j.job_id},           {"kind", j.kind},
-                                {"status", j.status},           {"attempts", j.attempts},
-                                {"http_status", j.http_status}, {"x_request_id", j.request_id},
-                                {"reason", j.last_error}};
-  if (!saved) {
-    klinik::log::Warn("sync job changed while it was sent; result dropped", fields);
-  } else if (publish_failed) {
-    fields.push_back({"diagnostics", j.diagnostics});
-    klinik::log::Error("sync job failed", fields);
-  } else if (o.kind == Kind::kSynced) {
-    klinik::log::Debug("sync job synced", fields);
-  } else {
-    klinik::log::Info("sync job not done yet", fields);
-  }
-  if (saved && (publish_synced || publish_failed)) wake_outbox_();
-  if (saved && released > 0) wake_workers_();
+  return result;
+}
+
+void SyncWorker::Wake(const JobTransition& next, const Saved& saved) {
+  if (saved.saved && next.fact != JobFact::kNone) wake_outbox_();
+  if (saved.saved && saved.released > 0) wake_workers_();
 }
 
 bool JobGauges::Run(std::chrono::milliseconds sweep_interval) {

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "job_store.h"
+#include "job_transition.h"
 #include "policies.h"
 #include "push_outcome.h"
 #include "satusehat_client.h"
@@ -50,7 +51,16 @@ class SyncWorker {
  private:
   // Sends one claimed job and records the outcome.
   void Send(const JobRecord& job);
+  // The push step; an exception other than a storage failure is a transient INTERNAL outcome.
+  PushOutcome Push(const JobRecord& job);
+  // NextState decides; the new state and its fact commit together, then the log and the wake-ups.
   void Record(const JobRecord& job, const PushOutcome& outcome);
+  struct Saved {
+    bool saved = false;    // false: the job was no longer in_flight, nothing written
+    int64_t released = 0;  // dependents the sync made due
+  };
+  Saved Save(const JobTransition& next, klinik::TimePoint now);
+  void Wake(const JobTransition& next, const Saved& saved);
 
   klinik::Database& db_;
   const SyncSettings& settings_;
@@ -60,7 +70,7 @@ class SyncWorker {
   std::function<void()> wake_outbox_;
   std::function<void()> wake_workers_;
   std::unique_ptr<ClaimCache> cache_;  // reads shared by the jobs of the current claim
-  RetryPolicy retry_;
+  RetryRules rules_;
   CircuitBreaker breaker_;
   SteadyTime paused_until_{};
   std::mt19937_64 rng_;
