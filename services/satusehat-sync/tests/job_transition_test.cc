@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <optional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -71,6 +72,9 @@ struct Row {
   Expected after;
   double jitter = 0.5;
 };
+
+// A failing row is named, not dumped as bytes.
+void PrintTo(const Row& row, std::ostream* out) { *out << row.name; }
 
 std::vector<Row> Rows() {
   const std::string none;
