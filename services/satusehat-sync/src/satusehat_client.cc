@@ -190,21 +190,6 @@ SatuSehatClient::SatuSehatClient(const SyncSettings& settings, TokenProvider& to
 
 SatuSehatClient::~SatuSehatClient() = default;
 
-std::string SatuSehatClient::Escape(const std::string& value) {
-  std::string out;
-  static const char* kHex = "0123456789ABCDEF";
-  for (unsigned char c : value) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
 HttpResponse SatuSehatClient::Get(const std::string& path) { return Send("GET", path, nullptr); }
 
 HttpResponse SatuSehatClient::Post(const std::string& path, const nlohmann::json& body) {

@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 
+#include "fhir_client.h"
 #include "policies.h"
 #include "settings.h"
 
@@ -26,17 +27,6 @@ class Metrics;
 }
 
 namespace satusehat_sync {
-
-struct HttpResponse {
-  bool transport_failed = false;  // no HTTP answer: refused connection, timeout, TLS error
-  bool maybe_sent = false;        // the request may have reached the server (ambiguous)
-  int status = 0;
-  std::string body;
-  nlohmann::json json;     // parsed body; null when not JSON
-  std::string request_id;  // X-Request-Id response header
-  std::optional<Millis> retry_after;
-  std::string error;  // curl's text when transport_failed
-};
 
 // Metrics the client records.
 struct ClientMetrics {
@@ -72,20 +62,17 @@ class TokenProvider {
   TokenBucket bucket_;
 };
 
-class SatuSehatClient {
+// The FhirClient of the running service.
+class SatuSehatClient final : public FhirClient {
  public:
   SatuSehatClient(const SyncSettings& settings, TokenProvider& tokens, ClientMetrics metrics);
-  ~SatuSehatClient();
+  ~SatuSehatClient() override;
   SatuSehatClient(const SatuSehatClient&) = delete;
   SatuSehatClient& operator=(const SatuSehatClient&) = delete;
 
-  // `path` is relative to the FHIR base, e.g. "Encounter" or "Patient?identifier=…" (the
-  // caller escapes query values with Escape()).
-  HttpResponse Get(const std::string& path);
-  HttpResponse Post(const std::string& path, const nlohmann::json& body);
-  HttpResponse Put(const std::string& path, const nlohmann::json& body);
-  // Percent-encodes a query value.
-  static std::string Escape(const std::string& value);
+  HttpResponse Get(const std::string& path) override;
+  HttpResponse Post(const std::string& path, const nlohmann::json& body) override;
+  HttpResponse Put(const std::string& path, const nlohmann::json& body) override;
 
  private:
   HttpResponse Send(const std::string& method, const std::string& path, const std::string* body);

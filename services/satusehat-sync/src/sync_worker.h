@@ -3,11 +3,7 @@
 // (stopping, an open circuit, Retry-After) are given back at once. Each job's result — status,
 // attempts, next attempt, last error, the SatuSehat id — and its ResourceSynced/SyncFailed fact
 // commit in one transaction. Status is honest: a job is synced only when SatuSehat answered with
-// the id.
-//
-// Creating is never done twice: a create whose previous send may have reached the server (a
-// timeout after sending, a replica that died in flight) first searches by its identifier and
-// adopts what it finds; a 400 naming rule 20002 (duplicate identifier) does the same.
+// the id. Sending one job, and never creating twice, is the push step's (push_step.h).
 #pragma once
 
 #include <atomic>
@@ -17,7 +13,9 @@
 #include <string>
 
 #include "job_store.h"
+#include "job_transition.h"
 #include "policies.h"
+#include "push_outcome.h"
 #include "satusehat_client.h"
 #include "settings.h"
 
@@ -27,22 +25,6 @@ class Metrics;
 }  // namespace klinik
 
 namespace satusehat_sync {
-
-// What sending one job came to.
-struct PushOutcome {
-  enum class Kind { kSynced, kSuppressed, kWaiting, kPermanent, kTransient };
-  Kind kind = Kind::kTransient;
-  std::string satusehat_id;
-  std::string reason;       // UPPER_SNAKE code; empty when synced
-  std::string diagnostics;  // redacted OperationOutcome text or a short explanation
-  int http_status = 0;
-  std::string request_id;  // X-Request-Id of the last answer
-  std::optional<Millis> retry_after;
-  bool sent = false;          // a request for the resource itself went out (counts as an attempt)
-  bool maybe_stored = false;  // a create may have been stored although no answer said so
-  bool server_down = false;   // 5xx / no answer: counts against the circuit
-  bool server_answered = false;
-};
 
 struct ClaimCache;
 
@@ -69,7 +51,16 @@ class SyncWorker {
  private:
   // Sends one claimed job and records the outcome.
   void Send(const JobRecord& job);
+  // The push step; an exception other than a storage failure is a transient INTERNAL outcome.
+  PushOutcome Push(const JobRecord& job);
+  // NextState decides; the new state and its fact commit together, then the log and the wake-ups.
   void Record(const JobRecord& job, const PushOutcome& outcome);
+  struct Saved {
+    bool saved = false;    // false: the job was no longer in_flight, nothing written
+    int64_t released = 0;  // dependents the sync made due
+  };
+  Saved Save(const JobTransition& next, klinik::TimePoint now);
+  void Wake(const JobTransition& next, const Saved& saved);
 
   klinik::Database& db_;
   const SyncSettings& settings_;
@@ -79,7 +70,7 @@ class SyncWorker {
   std::function<void()> wake_outbox_;
   std::function<void()> wake_workers_;
   std::unique_ptr<ClaimCache> cache_;  // reads shared by the jobs of the current claim
-  RetryPolicy retry_;
+  RetryRules rules_;
   CircuitBreaker breaker_;
   SteadyTime paused_until_{};
   std::mt19937_64 rng_;
