@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <deque>
 #include <fstream>
@@ -94,6 +95,124 @@ class Service {
 double Consumed(const std::string& metrics) {
   double all = SumMetric(metrics, "klinik_events_consumed_total");
   return all - SumMetric(metrics, "klinik_events_consumed_total", {{"outcome", "retry"}});
+}
+
+using Patients = std::vector<std::pair<std::string, int64_t>>;  // patient id, resident index
+
+// One end-to-end screening's way through the pipeline: fact timestamps, Unix ms.
+struct Trace {
+  int64_t sent_ms = 0;
+  int64_t completed_ms = -1;
+  int64_t referral_ms = -1;
+  int64_t last_sync_ms = -1;
+  bool finished = false;  // the Encounter's finishing update was synced
+  bool rejected = false;
+};
+
+// What the end-to-end observer thread learns from the fact topics; the runs read it under
+// `mutex`.
+struct E2eFacts {
+  std::mutex mutex;
+  std::map<std::string, Trace> traces;                    // by screening id
+  std::map<std::string, std::string> patient_of_request;  // registration request → patient id
+  std::atomic<bool> stop{false};
+  std::atomic<bool> observing{false};  // the observer has its partitions
+};
+
+// Files one fact into the traces of the screenings it belongs to (`facts.mutex` held).
+void RecordFact(const klinik::ConsumedMessage& m, E2eFacts& facts) {
+  auto& traces = facts.traces;
+  if (m.topic == topics::kPatients) {
+    klinik::v1::PatientEvent e;
+    if (e.ParseFromString(m.value) && e.has_patient_registered())
+      facts.patient_of_request[e.patient_registered().request_id()] =
+          e.patient_registered().patient_id();
+  } else if (m.topic == topics::kScreenings) {
+    klinik::v1::ScreeningEvent e;
+    if (!e.ParseFromString(m.value)) return;
+    std::string id = e.has_screening_completed() ? e.screening_completed().screening_id()
+                                                 : e.screening_rejected().screening_id();
+    auto it = traces.find(id);
+    if (it == traces.end()) return;
+    it->second.completed_ms = m.timestamp_ms;
+    it->second.rejected = e.has_screening_rejected();
+  } else if (m.topic == topics::kReferrals) {
+    klinik::v1::ReferralEvent e;
+    if (!e.ParseFromString(m.value) || !e.has_referral_created()) return;
+    auto it = traces.find(e.referral_created().source_screening_id());
+    if (it != traces.end()) it->second.referral_ms = m.timestamp_ms;
+  } else {
+    klinik::v1::SatuSehatEvent e;
+    if (!e.ParseFromString(m.value) || !e.has_resource_synced()) return;
+    const auto& r = e.resource_synced();
+    auto it = traces.find(r.local_reference().substr(0, 36));
+    if (it == traces.end()) return;
+    it->second.last_sync_ms = std::max(it->second.last_sync_ms, m.timestamp_ms);
+    if (r.resource_type() == "Encounter" && r.action() == "update") it->second.finished = true;
+  }
+}
+
+// Latencies from sending to each fact, in ms, over one run's screenings.
+struct Latencies {
+  std::vector<double> completed, referred, synced;
+  int64_t rejected = 0, referrals = 0;
+};
+
+Latencies LatenciesOf(E2eFacts& facts, const std::vector<std::string>& ids) {
+  Latencies l;
+  std::lock_guard lock(facts.mutex);
+  for (const auto& id : ids) {
+    const Trace& t = facts.traces[id];
+    if (t.rejected) ++l.rejected;
+    if (t.completed_ms >= 0 && !t.rejected)
+      l.completed.push_back(static_cast<double>(t.completed_ms - t.sent_ms));
+    if (t.referral_ms >= 0) {
+      ++l.referrals;
+      l.referred.push_back(static_cast<double>(t.referral_ms - t.sent_ms));
+    }
+    if (t.finished) l.synced.push_back(static_cast<double>(t.last_sync_ms - t.sent_ms));
+  }
+  return l;
+}
+
+// Screenings sent but not yet through the pipeline (final fact or rejection): the backlog as
+// the pipeline's users feel it, independent of any gauge.
+int64_t Outstanding(E2eFacts& facts, const std::vector<std::string>& sent_ids) {
+  std::lock_guard lock(facts.mutex);
+  int64_t n = 0;
+  for (const auto& id : sent_ids) n += !facts.traces[id].finished && !facts.traces[id].rejected;
+  return n;
+}
+
+// Sync jobs not done yet (pending or in flight), from satusehat-sync's metrics page.
+double PendingSyncJobs(const std::string& metrics) {
+  return SumMetric(metrics, "klinik_sync_jobs", {{"status", "pending"}}) +
+         SumMetric(metrics, "klinik_sync_jobs", {{"status", "in_flight"}});
+}
+
+// Each service's lag (consumer lag + outbox backlog, + pending sync jobs for satusehat-sync)
+// and their total.
+json Backlog(const std::vector<Service*>& services) {
+  json b = json::object();
+  double total = 0;
+  for (Service* s : services) {
+    std::string m = s->Metrics();
+    double lag = SumMetric(m, "klinik_consumer_lag") + SumMetric(m, "klinik_outbox_backlog");
+    if (s->name() == "satusehat-sync") lag += PendingSyncJobs(m);
+    b[s->name()] = lag;
+    total += lag;
+  }
+  b["total"] = total;
+  return b;
+}
+
+json Memory(const std::vector<Service*>& services) {
+  json rss = json::object();
+  for (Service* s : services) {
+    ProcSample p = s->Proc();
+    rss[s->name()] = {{"rss_mib", p.rss_mib}, {"peak_rss_mib", p.peak_rss_mib}};
+  }
+  return rss;
 }
 
 class Pass {
@@ -398,20 +517,46 @@ class Pass {
     Say(what + ": pre-loaded " + std::to_string(s.delivered));
   }
 
+  // What one service did in the chain: its figures, and the facts it published (the input
+  // of the services after it).
+  struct ChainStep {
+    json figures;
+    double produced = 0;
+  };
+
+  // Each service alone on its pre-loaded intake, in pipeline order, so each consumes the facts
+  // the one before it published; satusehat-sync last, on all of them.
   void ServicesChain() {
     json services = json::object();
-    json pre = json::object();
+    ChainStep registration = MeasureRegistration();
+    services["registration"] = registration.figures;
+    Patients patients = RegisteredPatients(registration.figures);
+    ChainStep screening = MeasureScreening(patients);
+    services["screening"] = screening.figures;
+    registration_.reset();
+    ChainStep referral = MeasureReferral(screening.produced);
+    services["referral"] = referral.figures;
+    ChainStep pharmacy = MeasurePharmacy(patients);
+    services["pharmacy"] = pharmacy.figures;
+    SeedResidents(0, o_.registrations);
+    services["satusehat-sync"] = MeasureSync(registration.produced + screening.produced +
+                                             referral.produced + pharmacy.produced);
+    services_ = services;
+    out_["services"] = services;
+  }
 
-    // Registration: new residents at the front desks of many villages.
+  // Registration: new residents at the front desks of many villages. Leaves registration_
+  // running for screening's lookups (no longer consuming when it did not drain its backlog).
+  ChainStep MeasureRegistration() {
+    json pre;
     Preload(
         "registration", o_.registrations,
-        [&](int64_t i) { return loadgen::RegistrationMessage(people_.at(i)); },
-        pre["registration"]);
+        [&](int64_t i) { return loadgen::RegistrationMessage(people_.at(i)); }, pre);
     registration_ = std::make_unique<Service>(
         "registration", EnvFor("registration", dbs_["registration"], "-bench"));
     Measured reg = Measure(*registration_, static_cast<double>(o_.registrations),
                            static_cast<double>(o_.registrations));
-    std::string reg_metrics = registration_->Metrics();
+    std::string metrics = registration_->Metrics();
     if (!reg.drained) {
       // Stop consuming (screening needs registration only for lookups now).
       registration_.reset();
@@ -419,11 +564,14 @@ class Pass {
       env["KLINIK_REGISTRATION_INTAKE_TOPIC"] = "bench.idle";
       registration_ = std::make_unique<Service>("registration", env);
     }
-    services["registration"] = reg.figures;
-    services["registration"].update(pre["registration"]);
+    reg.figures.update(pre);
+    return {reg.figures, Produced(metrics, topics::kPatients)};
+  }
 
-    // Patient ids of the registered residents, from the facts.
-    std::vector<std::pair<std::string, int64_t>> patients;  // patient id, resident index
+  // Patient ids of the registered residents, from the facts; throws when there are none (with
+  // registration's figures, which say why).
+  Patients RegisteredPatients(const json& registration_figures) {
+    Patients patients;
     for (const auto& m : kt::ReadTopic(std::string(topics::kPatients),
                                        static_cast<size_t>(o_.registrations), 60s)) {
       klinik::v1::PatientEvent e;
@@ -433,104 +581,89 @@ class Pass {
     }
     if (patients.empty())
       throw std::runtime_error("registration produced no PatientRegistered facts: " +
-                               services["registration"].dump());
+                               registration_figures.dump());
+    return patients;
+  }
 
-    // Screening: birthday screenings of the registered residents (looked up over gRPC).
+  // Screening: birthday screenings of the registered residents (looked up over gRPC).
+  ChainStep MeasureScreening(const Patients& patients) {
     std::mt19937_64 rng(11);
+    json pre;
     Preload(
         "screening", o_.screenings,
         [&](int64_t i) {
           const auto& [pid, index] = patients[static_cast<size_t>(i) % patients.size()];
           return loadgen::ScreeningMessage({pid, people_.at(index)}, klinik::NewUuid(), rng);
         },
-        pre["screening"]);
-    double scr_produced = 0;
-    {
-      Service screening("screening", EnvFor("screening", dbs_["screening"], "-bench"));
-      Measured m = Measure(screening, static_cast<double>(o_.screenings),
-                           static_cast<double>(o_.screenings));
-      scr_produced = Produced(screening.Metrics(), topics::kScreenings);
-      services["screening"] = m.figures;
-      services["screening"].update(pre["screening"]);
-    }
-    registration_.reset();
+        pre);
+    Service screening("screening", EnvFor("screening", dbs_["screening"], "-bench"));
+    Measured m =
+        Measure(screening, static_cast<double>(o_.screenings), static_cast<double>(o_.screenings));
+    double produced = Produced(screening.Metrics(), topics::kScreenings);
+    m.figures.update(pre);
+    return {m.figures, produced};
+  }
 
-    // Referral: every ScreeningCompleted; those recommending a referral create one.
-    double ref_produced = 0;
-    {
-      Service referral("referral", EnvFor("referral", dbs_["referral"], "-bench"));
-      Measured m = Measure(referral, scr_produced, 1);
-      std::string metrics = referral.Metrics();
-      ref_produced = Produced(metrics, topics::kReferrals);
-      m.figures["referrals_created"] =
-          SumMetric(metrics, "klinik_referral_transitions_total", {{"transition", "created"}});
-      services["referral"] = m.figures;
-    }
+  // Referral: every ScreeningCompleted; those recommending a referral create one.
+  ChainStep MeasureReferral(double screening_facts) {
+    Service referral("referral", EnvFor("referral", dbs_["referral"], "-bench"));
+    Measured m = Measure(referral, screening_facts, 1);
+    std::string metrics = referral.Metrics();
+    double produced = Produced(metrics, topics::kReferrals);
+    m.figures["referrals_created"] =
+        SumMetric(metrics, "klinik_referral_transitions_total", {{"transition", "created"}});
+    return {m.figures, produced};
+  }
 
-    // Pharmacy: deliveries and dispenses at 50 clinics, dispenses for the registered patients.
+  // Pharmacy: deliveries and dispenses at 50 clinics, dispenses for the registered patients.
+  ChainStep MeasurePharmacy(const Patients& patients) {
     std::vector<std::string> ids;
     for (const auto& p : patients) ids.push_back(p.first);
     loadgen::PharmacyStream stream(ids, 50, 13);
+    json pre;
     Preload(
-        "pharmacy", o_.pharmacy, [&](int64_t) { return stream.Next(); }, pre["pharmacy"]);
-    double pha_produced = 0;
-    {
-      Service pharmacy("pharmacy", EnvFor("pharmacy", dbs_["pharmacy"], "-bench"));
-      Measured m =
-          Measure(pharmacy, static_cast<double>(o_.pharmacy), static_cast<double>(o_.pharmacy));
-      pha_produced = Produced(pharmacy.Metrics(), topics::kPharmacy);
-      services["pharmacy"] = m.figures;
-      services["pharmacy"].update(pre["pharmacy"]);
-    }
+        "pharmacy", o_.pharmacy, [&](int64_t) { return stream.Next(); }, pre);
+    Service pharmacy("pharmacy", EnvFor("pharmacy", dbs_["pharmacy"], "-bench"));
+    Measured m =
+        Measure(pharmacy, static_cast<double>(o_.pharmacy), static_cast<double>(o_.pharmacy));
+    double produced = Produced(pharmacy.Metrics(), topics::kPharmacy);
+    m.figures.update(pre);
+    return {m.figures, produced};
+  }
 
-    // SatuSehat sync: every fact of the four fact topics, pushed to the sandbox.
-    SeedResidents(0, o_.registrations);
-    double facts =
-        Produced(reg_metrics, topics::kPatients) + scr_produced + ref_produced + pha_produced;
-    {
-      int64_t resources_before = SandboxResources();
-      int64_t requests_before = SandboxStats().value("requests_total", int64_t{0});
-      Service sync("satusehat-sync", EnvFor("satusehat-sync", dbs_["satusehat-sync"], "-bench"));
-      auto push_started = Steady::now();
-      Measured m = Measure(sync, facts, 0, "facts");
-      // FHIR pushes go on after the facts are in: time them over a fixed window.
-      double window = std::max(0.0, o_.sync_push_seconds - Since(push_started));
-      std::this_thread::sleep_for(std::chrono::duration<double>(window));
-      double push_seconds = Since(push_started);
-      int64_t pushed = SandboxResources() - resources_before;
-      std::string metrics = sync.Metrics();
-      m.figures["fhir_resources_pushed"] = pushed;
-      m.figures["fhir_push_seconds"] = push_seconds;
-      m.figures["fhir_resources_per_second"] = pushed / push_seconds;
-      int64_t requests = SandboxStats().value("requests_total", int64_t{0}) - requests_before;
-      m.figures["fhir_requests_per_second"] = requests / push_seconds;
-      double synced = SumMetric(metrics, "klinik_sync_jobs", {{"status", "synced"}});
-      m.figures["jobs_synced_per_second"] = synced / push_seconds;
-      m.figures["jobs_by_status"] = MetricByLabel(metrics, "klinik_sync_jobs", "status");
-      m.figures["sandbox_resources_by_type"] =
-          SandboxStats().value("resources_by_type", json::object());
-      m.figures["sandbox_requests_by_status"] =
-          SandboxStats().value("requests_by_status", json::object());
-      ProcSample p = sync.Proc();
-      m.figures["peak_rss_mib"] = p.peak_rss_mib;
-      services["satusehat-sync"] = m.figures;
-      Say("satusehat-sync: " + std::to_string(pushed) + " FHIR resources in " +
-          std::to_string(static_cast<int>(push_seconds)) + " s");
-    }
-    services_ = services;
-    out_["services"] = services;
+  // SatuSehat sync: every fact of the four fact topics (`facts`), pushed to the sandbox.
+  json MeasureSync(double facts) {
+    int64_t resources_before = SandboxResources();
+    int64_t requests_before = SandboxStats().value("requests_total", int64_t{0});
+    Service sync("satusehat-sync", EnvFor("satusehat-sync", dbs_["satusehat-sync"], "-bench"));
+    auto push_started = Steady::now();
+    Measured m = Measure(sync, facts, 0, "facts");
+    // FHIR pushes go on after the facts are in: time them over a fixed window.
+    double window = std::max(0.0, o_.sync_push_seconds - Since(push_started));
+    std::this_thread::sleep_for(std::chrono::duration<double>(window));
+    double push_seconds = Since(push_started);
+    int64_t pushed = SandboxResources() - resources_before;
+    std::string metrics = sync.Metrics();
+    m.figures["fhir_resources_pushed"] = pushed;
+    m.figures["fhir_push_seconds"] = push_seconds;
+    m.figures["fhir_resources_per_second"] = pushed / push_seconds;
+    int64_t requests = SandboxStats().value("requests_total", int64_t{0}) - requests_before;
+    m.figures["fhir_requests_per_second"] = requests / push_seconds;
+    double synced = SumMetric(metrics, "klinik_sync_jobs", {{"status", "synced"}});
+    m.figures["jobs_synced_per_second"] = synced / push_seconds;
+    m.figures["jobs_by_status"] = MetricByLabel(metrics, "klinik_sync_jobs", "status");
+    m.figures["sandbox_resources_by_type"] =
+        SandboxStats().value("resources_by_type", json::object());
+    m.figures["sandbox_requests_by_status"] =
+        SandboxStats().value("requests_by_status", json::object());
+    ProcSample p = sync.Proc();
+    m.figures["peak_rss_mib"] = p.peak_rss_mib;
+    Say("satusehat-sync: " + std::to_string(pushed) + " FHIR resources in " +
+        std::to_string(static_cast<int>(push_seconds)) + " s");
+    return m.figures;
   }
 
   // ---- 3. end to end --------------------------------------------------------------------
-
-  struct Trace {
-    int64_t sent_ms = 0;
-    int64_t completed_ms = -1;
-    int64_t referral_ms = -1;
-    int64_t last_sync_ms = -1;
-    bool finished = false;  // the Encounter's finishing update was synced
-    bool rejected = false;
-  };
 
   static json Percentiles(std::vector<double> v, size_t total) {
     json j = {{"count", v.size()}, {"of", total}};
@@ -563,10 +696,62 @@ class Pass {
     return std::max(5.0, std::floor(limit * 0.8 / 5) * 5);
   }
 
+  // One end-to-end rate: a requested rate held for `seconds`. A search step (rate 0 in the
+  // options) starts at the estimate and, when not sustained, retries at half the rate.
+  struct Step {
+    double rate;
+    double seconds;
+    bool search;
+    int attempt;
+  };
+
+  // The running pipeline the end-to-end runs drive: registration_ and `chain`, the observer
+  // of their facts, the registered patients and the screenings' random draws.
+  struct Pipeline {
+    std::vector<std::unique_ptr<Service>> chain;  // screening, referral, satusehat-sync
+    std::vector<Service*> all;                    // registration and the chain
+    E2eFacts facts;
+    std::thread observer;
+    Patients patients;
+    std::mt19937_64 rng{17};
+    size_t next_patient = 0;
+    Service& sync() { return *chain.back(); }
+  };
+
   json EndToEnd() {
+    Pipeline p;
+    StartPipeline(p);
+    p.observer = std::thread([&] { ObserveEndToEnd(p.facts); });
+    kt::WaitUntil([&] { return p.facts.observing.load(); }, 60s);
+    std::this_thread::sleep_for(1s);
+    RegisterEndToEndPatients(p);
+
     json out = json::array();
-    // Fresh databases and consumer groups that start at the end of the topics, so the earlier
-    // scenarios' facts are not part of this one.
+    std::deque<Step> steps = PlannedSteps();
+    while (!steps.empty()) {
+      Step step = steps.front();
+      steps.pop_front();
+      if (step.attempt > 1) {
+        Say("end to end: waiting for the pipeline to drain before the next try");
+        kt::WaitUntil([&] { return PendingSyncJobs(p.sync().Metrics()) == 0; }, 120s);
+      }
+      json run = RunAtRate(p, step);
+      if (step.search && !run["sustained"].get<bool>() && step.attempt < 4 && step.rate > 5) {
+        steps.push_front({std::max(5.0, std::floor(step.rate / 2 / 5) * 5), step.seconds, true,
+                          step.attempt + 1});
+      }
+      out.push_back(run);
+    }
+    p.facts.stop = true;
+    p.observer.join();
+    for (auto& s : p.chain) s->Stop();
+    registration_.reset();
+    return out;
+  }
+
+  // Fresh databases and consumer groups that start at the end of the topics, so the earlier
+  // scenarios' facts are not part of this one; returns once every service has its partitions.
+  void StartPipeline(Pipeline& p) {
     std::string suffix = "-e2e-" + klinik::NewUuid().substr(0, 6);
     auto env = [&](const std::string& s) {
       auto e = EnvFor(s, NewDatabase(), suffix);
@@ -575,71 +760,38 @@ class Pass {
     };
     Say("end to end: starting registration, screening, referral, satusehat-sync");
     registration_ = std::make_unique<Service>("registration", env("registration"));
-    std::vector<std::unique_ptr<Service>> chain;
-    chain.push_back(std::make_unique<Service>("screening", env("screening")));
-    chain.push_back(std::make_unique<Service>("referral", env("referral")));
-    chain.push_back(std::make_unique<Service>("satusehat-sync", env("satusehat-sync")));
+    p.chain.push_back(std::make_unique<Service>("screening", env("screening")));
+    p.chain.push_back(std::make_unique<Service>("referral", env("referral")));
+    p.chain.push_back(std::make_unique<Service>("satusehat-sync", env("satusehat-sync")));
+    p.all = {registration_.get(), p.chain[0].get(), p.chain[1].get(), p.chain[2].get()};
     kt::WaitUntil(
         [&] {
           bool all = registration_->Assigned();
-          for (auto& s : chain) all = all && s->Assigned();
+          for (auto& s : p.chain) all = all && s->Assigned();
           return all;
         },
         60s);
+  }
 
-    std::mutex mutex;
-    std::map<std::string, Trace> traces;
-    std::map<std::string, std::string> patient_of_request;
-    std::atomic<bool> stop{false};
-    std::atomic<bool> observing{false};
-    klinik::KafkaSettings observer_settings = kafka_;
-    observer_settings.properties["auto.offset.reset"] = "latest";
-    std::thread observer([&] {
-      klinik::Consumer c(observer_settings, kt::UniqueName("bench-e2e-observer"),
-                         {std::string(topics::kPatients), std::string(topics::kScreenings),
-                          std::string(topics::kReferrals), std::string(topics::kSatuSehat)});
-      while (!stop) {
-        auto batch = c.PollBatch(1000, 100ms);
-        if (!observing && !c.Assignment().empty()) observing = true;
-        std::lock_guard lock(mutex);
-        for (const auto& m : batch) {
-          if (m.topic == topics::kPatients) {
-            klinik::v1::PatientEvent e;
-            if (e.ParseFromString(m.value) && e.has_patient_registered())
-              patient_of_request[e.patient_registered().request_id()] =
-                  e.patient_registered().patient_id();
-          } else if (m.topic == topics::kScreenings) {
-            klinik::v1::ScreeningEvent e;
-            if (!e.ParseFromString(m.value)) continue;
-            std::string id = e.has_screening_completed() ? e.screening_completed().screening_id()
-                                                         : e.screening_rejected().screening_id();
-            auto it = traces.find(id);
-            if (it == traces.end()) continue;
-            it->second.completed_ms = m.timestamp_ms;
-            it->second.rejected = e.has_screening_rejected();
-          } else if (m.topic == topics::kReferrals) {
-            klinik::v1::ReferralEvent e;
-            if (!e.ParseFromString(m.value) || !e.has_referral_created()) continue;
-            auto it = traces.find(e.referral_created().source_screening_id());
-            if (it != traces.end()) it->second.referral_ms = m.timestamp_ms;
-          } else {
-            klinik::v1::SatuSehatEvent e;
-            if (!e.ParseFromString(m.value) || !e.has_resource_synced()) continue;
-            const auto& r = e.resource_synced();
-            auto it = traces.find(r.local_reference().substr(0, 36));
-            if (it == traces.end()) continue;
-            it->second.last_sync_ms = std::max(it->second.last_sync_ms, m.timestamp_ms);
-            if (r.resource_type() == "Encounter" && r.action() == "update")
-              it->second.finished = true;
-          }
-        }
-      }
-      c.Close();
-    });
-    kt::WaitUntil([&] { return observing.load(); }, 60s);
-    std::this_thread::sleep_for(1s);
+  // The observer thread: every fact of the pipeline into `facts`, until facts.stop.
+  void ObserveEndToEnd(E2eFacts& facts) {
+    klinik::KafkaSettings settings = kafka_;
+    settings.properties["auto.offset.reset"] = "latest";
+    klinik::Consumer c(settings, kt::UniqueName("bench-e2e-observer"),
+                       {std::string(topics::kPatients), std::string(topics::kScreenings),
+                        std::string(topics::kReferrals), std::string(topics::kSatuSehat)});
+    while (!facts.stop) {
+      auto batch = c.PollBatch(1000, 100ms);
+      if (!facts.observing && !c.Assignment().empty()) facts.observing = true;
+      std::lock_guard lock(facts.mutex);
+      for (const auto& m : batch) RecordFact(m, facts);
+    }
+    c.Close();
+  }
 
-    // The patients the screenings are for: registered now, through the intake topic.
+  // The patients the screenings are for, registered now through the intake topic, known to
+  // the national index and taken in by sync, so the runs start without a backlog.
+  void RegisterEndToEndPatients(Pipeline& p) {
     int64_t first = o_.registrations;  // residents the earlier scenarios did not use
     SeedResidents(first, o_.e2e_patients);
     {
@@ -648,188 +800,140 @@ class Pass {
         sender.Send(loadgen::RegistrationMessage(people_.at(first + i)));
       sender.Finish();
     }
-    std::vector<std::pair<std::string, int64_t>> patients;
     kt::WaitUntil(
         [&] {
-          std::lock_guard lock(mutex);
-          return static_cast<int64_t>(patient_of_request.size()) >= o_.e2e_patients;
+          std::lock_guard lock(p.facts.mutex);
+          return static_cast<int64_t>(p.facts.patient_of_request.size()) >= o_.e2e_patients;
         },
         120s);
     {
-      std::lock_guard lock(mutex);
-      for (const auto& [req, pid] : patient_of_request) {
+      std::lock_guard lock(p.facts.mutex);
+      for (const auto& [req, pid] : p.facts.patient_of_request) {
         int64_t index = people_.IndexOfRequest(req);
-        if (index >= 0) patients.emplace_back(pid, index);
+        if (index >= 0) p.patients.emplace_back(pid, index);
       }
     }
-    if (patients.empty()) throw std::runtime_error("end to end: no patient was registered");
-    // Let sync take in the PatientRegistered facts before screenings refer to them.
-    Service& sync = *chain.back();
-    kt::WaitUntil([&] { return Consumed(sync.Metrics()) >= static_cast<double>(patients.size()); },
-                  60s);
-    // ...and look them up in the national index, so the runs start without a backlog.
-    auto pending = [&](Service& s) {
-      std::string m = s.Metrics();
-      return SumMetric(m, "klinik_sync_jobs", {{"status", "pending"}}) +
-             SumMetric(m, "klinik_sync_jobs", {{"status", "in_flight"}});
-    };
+    if (p.patients.empty()) throw std::runtime_error("end to end: no patient was registered");
+    // Let sync take in the PatientRegistered facts before screenings refer to them...
+    Service& sync = p.sync();
+    kt::WaitUntil(
+        [&] { return Consumed(sync.Metrics()) >= static_cast<double>(p.patients.size()); }, 60s);
+    // ...and look them up in the national index.
     std::this_thread::sleep_for(1500ms);
-    kt::WaitUntil([&] { return pending(sync) == 0; }, 120s);
-    out_["e2e_setup"] = {{"patients", patients.size()},
-                         {"sync_jobs_pending_at_start", pending(sync)}};
+    kt::WaitUntil([&] { return PendingSyncJobs(sync.Metrics()) == 0; }, 120s);
+    out_["e2e_setup"] = {{"patients", p.patients.size()},
+                         {"sync_jobs_pending_at_start", PendingSyncJobs(sync.Metrics())}};
+  }
 
-    std::mt19937_64 rng(17);
-    size_t next_patient = 0;
-    // A rate of 0 searches for the highest sustainable one: the estimate first, then half of
-    // the last rate that was not sustained (at most 4 tries), each after the pipeline drained.
-    struct Step {
-      double rate;
-      double seconds;
-      bool search;
-      int attempt;
-    };
+  // A rate of 0 searches for the highest sustainable one: the estimate first, then half of
+  // the last rate that was not sustained (at most 4 tries), each after the pipeline drained.
+  std::deque<Step> PlannedSteps() {
     std::deque<Step> steps;
     for (size_t r = 0; r < o_.e2e_rates.size(); ++r) {
       double seconds = r < o_.e2e_seconds.size() ? o_.e2e_seconds[r] : 30;
       bool search = o_.e2e_rates[r] <= 0;
       steps.push_back({search ? EstimatedMaxRate() : o_.e2e_rates[r], seconds, search, 1});
     }
-    while (!steps.empty()) {
-      Step step = steps.front();
-      steps.pop_front();
-      double rate = step.rate;
-      double seconds = step.seconds;
-      if (step.attempt > 1) {
-        Say("end to end: waiting for the pipeline to drain before the next try");
-        kt::WaitUntil([&] { return pending(sync) == 0; }, 120s);
-      }
-      Say("end to end: " + std::to_string(static_cast<int>(rate)) + " screenings/s for " +
-          std::to_string(static_cast<int>(seconds)) + " s");
-      auto backlog = [&] {
-        json b = json::object();
-        double total = 0;
-        for (Service* s : {registration_.get(), chain[0].get(), chain[1].get(), chain[2].get()}) {
-          std::string m = s->Metrics();
-          double lag = SumMetric(m, "klinik_consumer_lag") + SumMetric(m, "klinik_outbox_backlog");
-          if (s->name() == "satusehat-sync")
-            lag += SumMetric(m, "klinik_sync_jobs", {{"status", "pending"}}) +
-                   SumMetric(m, "klinik_sync_jobs", {{"status", "in_flight"}});
-          b[s->name()] = lag;
-          total += lag;
-        }
-        b["total"] = total;
-        return b;
-      };
-      json start = backlog();
-      std::vector<std::string> ids;
-      int64_t planned = static_cast<int64_t>(rate * seconds);
-      loadgen::RateSender sender(kafka_, rate);
-      auto started = Steady::now();
-      json mid;
-      // Screenings sent but not yet through the pipeline (final fact or rejection): the
-      // backlog as the pipeline's users feel it, independent of any gauge.
-      auto outstanding = [&](const std::vector<std::string>& sent_ids) {
-        std::lock_guard lock(mutex);
-        int64_t n = 0;
-        for (const auto& id : sent_ids) n += !traces[id].finished && !traces[id].rejected;
-        return n;
-      };
-      int64_t outstanding_mid = 0;
-      for (int64_t i = 0; i < planned; ++i) {
-        const auto& [pid, index] = patients[next_patient++ % patients.size()];
-        std::string id = klinik::NewUuid();
-        klinik::OutgoingMessage m = loadgen::ScreeningMessage({pid, people_.at(index)}, id, rng);
-        auto ce_time = klinik::FindHeader(m.headers, "ce_time");
-        auto t = klinik::ParseRfc3339(ce_time.value_or(""));
-        {
-          std::lock_guard lock(mutex);
-          traces[id].sent_ms =
-              t ? klinik::ToUnixMillis(*t) : klinik::ToUnixMillis(klinik::Clock::now());
-        }
-        ids.push_back(id);
-        sender.Send(m);
-        if (mid.is_null() && i >= planned / 2) {
-          mid = backlog();
-          outstanding_mid = outstanding(ids);
-        }
-      }
-      loadgen::SendSummary sent = sender.Finish();
-      double send_seconds = Since(started);
-      int64_t outstanding_end = outstanding(ids);
-      std::this_thread::sleep_for(2500ms);  // lag gauges refresh every 2 s
-      json end = backlog();
-      // Let the last screenings through (bounded: an unsustainable rate is reported as such).
-      kt::WaitUntil(
-          [&] {
-            std::lock_guard lock(mutex);
-            for (const auto& id : ids) {
-              const Trace& t = traces[id];
-              if (!t.rejected && !t.finished) return false;
-            }
-            return true;
-          },
-          std::chrono::duration_cast<std::chrono::milliseconds>(
-              std::chrono::duration<double>(o_.drain_seconds)));
-      json after_drain = backlog();
-      std::vector<double> completed, referred, synced;
-      int64_t rejected = 0, referrals = 0;
+    return steps;
+  }
+
+  // What sending one run's screenings saw.
+  struct Sent {
+    std::vector<std::string> ids;
+    loadgen::SendSummary summary;
+    double seconds = 0;
+    json backlog_mid;  // halfway through sending
+    int64_t outstanding_mid = 0;
+  };
+
+  // Sends rate × seconds screenings at `rate`, round robin over the patients, each traced
+  // from its ce_time.
+  Sent SendScreenings(Pipeline& p, double rate, double seconds) {
+    Sent sent;
+    int64_t planned = static_cast<int64_t>(rate * seconds);
+    loadgen::RateSender sender(kafka_, rate);
+    auto started = Steady::now();
+    for (int64_t i = 0; i < planned; ++i) {
+      const auto& [pid, index] = p.patients[p.next_patient++ % p.patients.size()];
+      std::string id = klinik::NewUuid();
+      klinik::OutgoingMessage m = loadgen::ScreeningMessage({pid, people_.at(index)}, id, p.rng);
+      auto ce_time = klinik::FindHeader(m.headers, "ce_time");
+      auto t = klinik::ParseRfc3339(ce_time.value_or(""));
       {
-        std::lock_guard lock(mutex);
-        for (const auto& id : ids) {
-          const Trace& t = traces[id];
-          if (t.rejected) ++rejected;
-          if (t.completed_ms >= 0 && !t.rejected)
-            completed.push_back(static_cast<double>(t.completed_ms - t.sent_ms));
-          if (t.referral_ms >= 0) {
-            ++referrals;
-            referred.push_back(static_cast<double>(t.referral_ms - t.sent_ms));
+        std::lock_guard lock(p.facts.mutex);
+        p.facts.traces[id].sent_ms =
+            t ? klinik::ToUnixMillis(*t) : klinik::ToUnixMillis(klinik::Clock::now());
+      }
+      sent.ids.push_back(id);
+      sender.Send(m);
+      if (sent.backlog_mid.is_null() && i >= planned / 2) {
+        sent.backlog_mid = Backlog(p.all);
+        sent.outstanding_mid = Outstanding(p.facts, sent.ids);
+      }
+    }
+    sent.summary = sender.Finish();
+    sent.seconds = Since(started);
+    return sent;
+  }
+
+  // Waits, at most drain_seconds, until every screening of the run is rejected or finished (an
+  // unsustainable rate is reported as such).
+  void WaitForDrain(E2eFacts& facts, const std::vector<std::string>& ids) {
+    kt::WaitUntil(
+        [&] {
+          std::lock_guard lock(facts.mutex);
+          for (const auto& id : ids) {
+            const Trace& t = facts.traces[id];
+            if (!t.rejected && !t.finished) return false;
           }
-          if (t.finished) synced.push_back(static_cast<double>(t.last_sync_ms - t.sent_ms));
-        }
-      }
-      json run = {{"rate_requested", rate},
-                  {"estimated_max", step.search && step.attempt == 1},
-                  {"search_attempt", step.search ? step.attempt : 0},
-                  {"seconds", seconds},
-                  {"sent", sent.delivered},
-                  {"rate_achieved", sent.delivered / send_seconds},
-                  {"rejected", rejected},
-                  {"to_screening_completed", Percentiles(completed, ids.size())},
-                  {"to_referral_created", Percentiles(referred, static_cast<size_t>(referrals))},
-                  {"to_final_resource_synced", Percentiles(synced, ids.size())},
-                  {"backlog_start", start},
-                  {"backlog_mid", mid},
-                  {"backlog_end", end},
-                  {"backlog_after_drain", after_drain}};
-      double growth = static_cast<double>(outstanding_end - outstanding_mid);
-      run["outstanding_mid"] = outstanding_mid;
-      run["outstanding_end"] = outstanding_end;
-      run["backlog_growth"] = growth;
-      bool all_synced = synced.size() + static_cast<size_t>(rejected) >= ids.size() * 99 / 100;
-      run["sustained"] =
-          run["rate_achieved"].get<double>() >= 0.95 * rate && growth <= rate && all_synced;
-      json rss = json::object();
-      for (Service* s : {registration_.get(), chain[0].get(), chain[1].get(), chain[2].get()}) {
-        ProcSample p = s->Proc();
-        rss[s->name()] = {{"rss_mib", p.rss_mib}, {"peak_rss_mib", p.peak_rss_mib}};
-      }
-      run["memory"] = rss;
-      Say("end to end at " + std::to_string(static_cast<int>(rate)) + "/s: final fact p99 " +
-          (synced.empty() ? std::string("n/a")
+          return true;
+        },
+        std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::chrono::duration<double>(o_.drain_seconds)));
+  }
+
+  // One run at step.rate: its latencies, backlogs, memory and whether the rate was sustained.
+  json RunAtRate(Pipeline& p, const Step& step) {
+    double rate = step.rate;
+    Say("end to end: " + std::to_string(static_cast<int>(rate)) + " screenings/s for " +
+        std::to_string(static_cast<int>(step.seconds)) + " s");
+    json start = Backlog(p.all);
+    Sent sent = SendScreenings(p, rate, step.seconds);
+    const std::vector<std::string>& ids = sent.ids;
+    int64_t outstanding_end = Outstanding(p.facts, ids);
+    std::this_thread::sleep_for(2500ms);  // lag gauges refresh every 2 s
+    json end = Backlog(p.all);
+    WaitForDrain(p.facts, ids);
+    json after_drain = Backlog(p.all);
+    Latencies l = LatenciesOf(p.facts, ids);
+    json run = {{"rate_requested", rate},
+                {"estimated_max", step.search && step.attempt == 1},
+                {"search_attempt", step.search ? step.attempt : 0},
+                {"seconds", step.seconds},
+                {"sent", sent.summary.delivered},
+                {"rate_achieved", sent.summary.delivered / sent.seconds},
+                {"rejected", l.rejected},
+                {"to_screening_completed", Percentiles(l.completed, ids.size())},
+                {"to_referral_created", Percentiles(l.referred, static_cast<size_t>(l.referrals))},
+                {"to_final_resource_synced", Percentiles(l.synced, ids.size())},
+                {"backlog_start", start},
+                {"backlog_mid", sent.backlog_mid},
+                {"backlog_end", end},
+                {"backlog_after_drain", after_drain}};
+    double growth = static_cast<double>(outstanding_end - sent.outstanding_mid);
+    run["outstanding_mid"] = sent.outstanding_mid;
+    run["outstanding_end"] = outstanding_end;
+    run["backlog_growth"] = growth;
+    bool all_synced = l.synced.size() + static_cast<size_t>(l.rejected) >= ids.size() * 99 / 100;
+    run["sustained"] =
+        run["rate_achieved"].get<double>() >= 0.95 * rate && growth <= rate && all_synced;
+    run["memory"] = Memory(p.all);
+    Say("end to end at " + std::to_string(static_cast<int>(rate)) + "/s: final fact p99 " +
+        (l.synced.empty() ? std::string("n/a")
                           : std::to_string(static_cast<int64_t>(
                                 run["to_final_resource_synced"]["p99_ms"].get<double>()))) +
-          " ms, " + std::to_string(synced.size()) + "/" + std::to_string(ids.size()) + " synced");
-      if (step.search && !run["sustained"].get<bool>() && step.attempt < 4 && rate > 5) {
-        steps.push_front(
-            {std::max(5.0, std::floor(rate / 2 / 5) * 5), seconds, true, step.attempt + 1});
-      }
-      out.push_back(run);
-    }
-    stop = true;
-    observer.join();
-    for (auto& s : chain) s->Stop();
-    registration_.reset();
-    return out;
+        " ms, " + std::to_string(l.synced.size()) + "/" + std::to_string(ids.size()) + " synced");
+    return run;
   }
 
   PassOptions o_;

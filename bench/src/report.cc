@@ -115,8 +115,10 @@ json Targets(const std::vector<json>& passes) {
   return out;
 }
 
-std::string Markdown(const json& r) {
-  std::ostringstream md;
+namespace {
+
+// Title, and the machine and versions the passes ran on.
+void WriteEnvironment(std::ostream& md, const json& r) {
   const json& env = r["environment"];
   md << "# KlinikDesa benchmark — " << r.value("date", "") << "\n\n"
      << "Written by `make bench` (bench/README.md says how each figure is measured). Absolute "
@@ -132,91 +134,114 @@ std::string Markdown(const json& r) {
     md << "| postgresql server | " << r["passes"][0]["pg_server_version"].get<std::string>()
        << " |\n";
   md << "| total wall time of the passes | " << Num(r.value("seconds", 0.0)) << " s |\n";
+}
 
+void WriteTargets(std::ostream& md, const json& targets) {
   md << "\n## Targets\n\n| target | value | met |\n|---|---|---|\n";
-  for (const json& t : r["targets"])
+  for (const json& t : targets)
     md << "| " << t["target"].get<std::string>() << " | " << t["value"].get<std::string>() << " | "
        << (t["met"].get<bool>() ? "met" : "**not met**") << " |\n";
+}
 
+// One service's row of a pass's table (`hop`: the pass's raw hop, `idle`: its idle memory).
+void WriteServiceRow(std::ostream& md, const std::string& name, const json& s, const json& hop,
+                     const json& idle) {
+  std::string outcomes;
+  for (auto& [k, v] : s["outcomes"].items()) outcomes += k + " " + Num(v) + ", ";
+  if (!outcomes.empty()) outcomes.resize(outcomes.size() - 2);
+  double ratio = hop.value("events_per_second", 0.0) > 0
+                     ? s.value("events_per_second", 0.0) / hop["events_per_second"].get<double>()
+                     : 0;
+  json events = s.contains("consumed_events") ? s["consumed_events"] : s["consumed_facts"];
+  md << "| " << name << " | " << Num(s["events_per_second"]) << " | " << Pct(ratio) << " | "
+     << Num(events) << " | " << (s.value("drained", false) ? "yes" : "no") << " | "
+     << Num(s["seconds"], 1) << " | " << Num(s["cpu_seconds_per_1000"], 2) << " | "
+     << Num(idle.value(name, json::object())["rss_mib"], 1) << " | " << Num(s["rss_mib_loaded"], 1)
+     << " | " << Num(s["peak_rss_mib"], 1) << " | " << outcomes << " |\n";
+}
+
+// A pass's raw hop and per-service figures, with satusehat-sync's pushes and referral's count.
+void WriteServices(std::ostream& md, const json& p) {
+  const json& hop = p["raw_hop"];
+  md << "Raw hop (pass-through consumer → producer, " << Num(hop["messages"]) << " messages of "
+     << Num(hop["avg_message_bytes"]) << " bytes on average with headers): **"
+     << Num(hop["events_per_second"]) << " events/s** (" << Num(hop["seconds"], 1)
+     << " s). Pre-loading with klinik-loadgen ran at " << Num(hop["preload_events_per_second"])
+     << " events/s.\n\n"
+     << "| service | events/s | ratio to raw hop | events | drained | seconds | CPU s / 1,000 "
+        "events | RSS idle MiB | RSS loaded MiB | peak RSS MiB | outcomes |\n"
+     << "|---|---|---|---|---|---|---|---|---|---|---|\n";
+  for (auto& [name, s] : p["services"].items()) WriteServiceRow(md, name, s, hop, p["idle"]);
+  if (p["services"].contains("satusehat-sync")) {
+    const json& s = p["services"]["satusehat-sync"];
+    md << "\nsatusehat-sync pushed " << Num(s["fhir_resources_pushed"]) << " FHIR resources in "
+       << Num(s["fhir_push_seconds"], 1) << " s: **" << Num(s["fhir_resources_per_second"])
+       << " resources/s** (sandbox, zero latency), " << Num(s["jobs_synced_per_second"], 1)
+       << " sync jobs done/s, " << Num(s["fhir_requests_per_second"], 1)
+       << " HTTP requests/s. By type: " << s["sandbox_resources_by_type"].dump()
+       << "; jobs by status at the end: " << s["jobs_by_status"].dump() << ".\n";
+  }
+  if (p["services"].contains("referral"))
+    md << "\nreferral created " << Num(p["services"]["referral"]["referrals_created"])
+       << " referrals from the screenings.\n";
+}
+
+// p50 / p95 / p99 / max of a latency summary.
+std::string Four(const json& q) {
+  return Num(q["p50_ms"]) + " / " + Num(q["p95_ms"]) + " / " + Num(q["p99_ms"]) + " / " +
+         Num(q["max_ms"]);
+}
+
+void WriteEndToEndRow(std::ostream& md, const json& run) {
+  const json& ref = run["to_referral_created"];
+  const json& fin = run["to_final_resource_synced"];
+  md << "| " << Num(run["rate_requested"])
+     << (run.value("estimated_max", false) ? " (est. max)"
+         : run.value("search_attempt", 0) > 1
+             ? " (search, try " + std::to_string(run.value("search_attempt", 0)) + ")"
+             : "")
+     << " | " << Num(run["rate_achieved"]) << " | " << Num(run["sent"]) << " | "
+     << Four(run["to_screening_completed"]) << " | " << Num(ref["p50_ms"]) << " / "
+     << Num(ref["p99_ms"]) << " (" << Num(ref["count"]) << ") | " << Four(fin) << " | "
+     << Num(fin["count"]) << "/" << Num(fin["of"]) << " | " << Num(run["outstanding_mid"]) << " → "
+     << Num(run["outstanding_end"]) << " (" << Num(run["backlog_growth"]) << ") | "
+     << Num(run.value("backlog_start", json::object())["total"]) << " / "
+     << Num(run["backlog_mid"]["total"]) << " / " << Num(run["backlog_end"]["total"]) << " | "
+     << (run.value("sustained", false) ? "yes" : "**no**") << " |\n";
+}
+
+// A pass's end-to-end runs: latencies and backlogs, then each run's memory.
+void WriteEndToEnd(std::ostream& md, const json& p) {
+  md << "\n### End to end (screening → referral → satusehat-sync)\n\n"
+     << "Latency from the intake's `ce_time` to the fact's Kafka timestamp, in ms. \"final\" is "
+        "the last `ResourceSynced` of the screening (its Encounter finished). Outstanding = "
+        "screenings sent but not yet through (no final fact, not rejected). lag+jobs = "
+        "Σ `klinik_consumer_lag` + `klinik_outbox_backlog` + sync's pending and in-flight "
+        "jobs (the lag gauge counts a whole partition until the consumer fetched from it, so "
+        "its start value is too high).\n\n"
+     << "| rate/s requested | achieved | sent | completed p50/p95/p99/max | referral p50/p99 | "
+        "final p50/p95/p99/max | synced | outstanding mid → end (growth) | lag+jobs start / mid "
+        "/ end | sustained |\n"
+     << "|---|---|---|---|---|---|---|---|---|---|\n";
+  for (const json& run : p["e2e"]) WriteEndToEndRow(md, run);
+  for (const json& run : p["e2e"]) {
+    md << "\nMemory at the end of " << Num(run["rate_requested"]) << "/s (RSS / peak MiB):";
+    for (auto& [name, m] : run["memory"].items())
+      md << " " << name << " " << Num(m["rss_mib"], 1) << " / " << Num(m["peak_rss_mib"], 1) << ";";
+    md << "\n";
+  }
+}
+
+}  // namespace
+
+std::string Markdown(const json& r) {
+  std::ostringstream md;
+  WriteEnvironment(md, r);
+  WriteTargets(md, r["targets"]);
   for (const json& p : r["passes"]) {
-    std::string backend = p.value("backend", "?");
-    const json& hop = p["raw_hop"];
-    md << "\n## Pass: " << backend << "\n\n"
-       << "Raw hop (pass-through consumer → producer, " << Num(hop["messages"]) << " messages of "
-       << Num(hop["avg_message_bytes"]) << " bytes on average with headers): **"
-       << Num(hop["events_per_second"]) << " events/s** (" << Num(hop["seconds"], 1)
-       << " s). Pre-loading with klinik-loadgen ran at " << Num(hop["preload_events_per_second"])
-       << " events/s.\n\n"
-       << "| service | events/s | ratio to raw hop | events | drained | seconds | CPU s / 1,000 "
-          "events | RSS idle MiB | RSS loaded MiB | peak RSS MiB | outcomes |\n"
-       << "|---|---|---|---|---|---|---|---|---|---|---|\n";
-    for (auto& [name, s] : p["services"].items()) {
-      std::string outcomes;
-      for (auto& [k, v] : s["outcomes"].items()) outcomes += k + " " + Num(v) + ", ";
-      if (!outcomes.empty()) outcomes.resize(outcomes.size() - 2);
-      double ratio =
-          hop.value("events_per_second", 0.0) > 0
-              ? s.value("events_per_second", 0.0) / hop["events_per_second"].get<double>()
-              : 0;
-      json events = s.contains("consumed_events") ? s["consumed_events"] : s["consumed_facts"];
-      md << "| " << name << " | " << Num(s["events_per_second"]) << " | " << Pct(ratio) << " | "
-         << Num(events) << " | " << (s.value("drained", false) ? "yes" : "no") << " | "
-         << Num(s["seconds"], 1) << " | " << Num(s["cpu_seconds_per_1000"], 2) << " | "
-         << Num(p["idle"].value(name, json::object())["rss_mib"], 1) << " | "
-         << Num(s["rss_mib_loaded"], 1) << " | " << Num(s["peak_rss_mib"], 1) << " | " << outcomes
-         << " |\n";
-    }
-    if (p["services"].contains("satusehat-sync")) {
-      const json& s = p["services"]["satusehat-sync"];
-      md << "\nsatusehat-sync pushed " << Num(s["fhir_resources_pushed"]) << " FHIR resources in "
-         << Num(s["fhir_push_seconds"], 1) << " s: **" << Num(s["fhir_resources_per_second"])
-         << " resources/s** (sandbox, zero latency), " << Num(s["jobs_synced_per_second"], 1)
-         << " sync jobs done/s, " << Num(s["fhir_requests_per_second"], 1)
-         << " HTTP requests/s. By type: " << s["sandbox_resources_by_type"].dump()
-         << "; jobs by status at the end: " << s["jobs_by_status"].dump() << ".\n";
-    }
-    if (p["services"].contains("referral"))
-      md << "\nreferral created " << Num(p["services"]["referral"]["referrals_created"])
-         << " referrals from the screenings.\n";
-    md << "\n### End to end (screening → referral → satusehat-sync)\n\n"
-       << "Latency from the intake's `ce_time` to the fact's Kafka timestamp, in ms. \"final\" is "
-          "the last `ResourceSynced` of the screening (its Encounter finished). Outstanding = "
-          "screenings sent but not yet through (no final fact, not rejected). lag+jobs = "
-          "Σ `klinik_consumer_lag` + `klinik_outbox_backlog` + sync's pending and in-flight "
-          "jobs (the lag gauge counts a whole partition until the consumer fetched from it, so "
-          "its start value is too high).\n\n"
-       << "| rate/s requested | achieved | sent | completed p50/p95/p99/max | referral p50/p99 | "
-          "final p50/p95/p99/max | synced | outstanding mid → end (growth) | lag+jobs start / mid "
-          "/ end | sustained |\n"
-       << "|---|---|---|---|---|---|---|---|---|---|\n";
-    for (const json& run : p["e2e"]) {
-      auto four = [](const json& q) {
-        return Num(q["p50_ms"]) + " / " + Num(q["p95_ms"]) + " / " + Num(q["p99_ms"]) + " / " +
-               Num(q["max_ms"]);
-      };
-      const json& ref = run["to_referral_created"];
-      const json& fin = run["to_final_resource_synced"];
-      md << "| " << Num(run["rate_requested"])
-         << (run.value("estimated_max", false) ? " (est. max)"
-             : run.value("search_attempt", 0) > 1
-                 ? " (search, try " + std::to_string(run.value("search_attempt", 0)) + ")"
-                 : "")
-         << " | " << Num(run["rate_achieved"]) << " | " << Num(run["sent"]) << " | "
-         << four(run["to_screening_completed"]) << " | " << Num(ref["p50_ms"]) << " / "
-         << Num(ref["p99_ms"]) << " (" << Num(ref["count"]) << ") | " << four(fin) << " | "
-         << Num(fin["count"]) << "/" << Num(fin["of"]) << " | " << Num(run["outstanding_mid"])
-         << " → " << Num(run["outstanding_end"]) << " (" << Num(run["backlog_growth"]) << ") | "
-         << Num(run.value("backlog_start", json::object())["total"]) << " / "
-         << Num(run["backlog_mid"]["total"]) << " / " << Num(run["backlog_end"]["total"]) << " | "
-         << (run.value("sustained", false) ? "yes" : "**no**") << " |\n";
-    }
-    for (const json& run : p["e2e"]) {
-      md << "\nMemory at the end of " << Num(run["rate_requested"]) << "/s (RSS / peak MiB):";
-      for (auto& [name, m] : run["memory"].items())
-        md << " " << name << " " << Num(m["rss_mib"], 1) << " / " << Num(m["peak_rss_mib"], 1)
-           << ";";
-      md << "\n";
-    }
+    md << "\n## Pass: " << p.value("backend", "?") << "\n\n";
+    WriteServices(md, p);
+    WriteEndToEnd(md, p);
   }
   return md.str();
 }

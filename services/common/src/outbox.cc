@@ -307,63 +307,95 @@ struct OutboxRelay::Round {
   bool any_parked = false;  // parked rows wait for an operator
 };
 
-OutboxRelay::Round OutboxRelay::SendRound(Transaction& tx) {
-  Round round;
-  // Rows behind a parked row of the same topic and key wait for an operator; the check costs
-  // one probe of an (almost always empty) partial index when nothing is parked.
-  round.any_parked =
+namespace {
+
+// Up to `limit` unsent rows in id order. Rows behind a parked row of the same topic and key wait
+// for an operator; the check costs one probe of an (almost always empty) partial index when
+// nothing is parked. `any_parked` tells whether anything is.
+Rows SelectUnsent(Transaction& tx, size_t limit, bool* any_parked) {
+  *any_parked =
       !tx.Query(
              "SELECT 1 FROM klinik_outbox WHERE parked_at IS NOT NULL AND sent_at IS NULL "
              "LIMIT 1")
            .empty();
   std::string sql = "SELECT " + std::string(kRowColumns) +
                     " FROM klinik_outbox o WHERE sent_at IS NULL AND parked_at IS NULL";
-  if (round.any_parked) {
+  if (*any_parked) {
     sql +=
         " AND NOT EXISTS (SELECT 1 FROM klinik_outbox p WHERE p.parked_at IS NOT NULL AND "
         "p.sent_at IS NULL AND p.topic = o.topic AND p.key_bytes = o.key_bytes AND p.id < o.id)";
   }
-  Rows rows = tx.Query(sql + " ORDER BY id LIMIT $1", {static_cast<int64_t>(options_.batch_size)});
+  return tx.Query(sql + " ORDER BY id LIMIT $1", {static_cast<int64_t>(limit)});
+}
+
+}  // namespace
+
+struct OutboxRelay::Sending {
+  explicit Sending(size_t n)
+      : out(n), reports(std::make_shared<std::vector<std::optional<DeliveryResult>>>(n)) {}
+
+  // Whether an earlier row of row i's topic and key was not delivered this round.
+  bool Held(size_t i) const {
+    auto it = first_failure.find({out[i].message.topic, out[i].message.key});
+    return it != first_failure.end() && it->second < i;
+  }
+  void Fail(size_t i) {
+    auto [it, fresh] = first_failure.try_emplace({out[i].message.topic, out[i].message.key}, i);
+    if (!fresh) it->second = std::min(it->second, i);
+  }
+
+  std::vector<OutboxRow> out;  // the round's rows, decoded
+  // Delivery reports by row, filled by the producer's callbacks (which keep a reference).
+  std::shared_ptr<std::vector<std::optional<DeliveryResult>>> reports;
+  std::vector<size_t> queued;  // rows the producer took
+  // Per topic and key, the first row of this round that was not delivered: rows of that key
+  // after it are neither sent nor marked, so order per key holds.
+  std::map<std::pair<std::string, std::string>, size_t> first_failure;
+};
+
+OutboxRelay::Round OutboxRelay::SendRound(Transaction& tx) {
+  Round round;
+  Rows rows = SelectUnsent(tx, options_.batch_size, &round.any_parked);
   if (rows.empty()) {
     round.empty = true;
     return round;
   }
-  std::vector<OutboxRow> out(rows.size());
-  auto reports = std::make_shared<std::vector<std::optional<DeliveryResult>>>(rows.size());
-  // Per topic and key, the first row of this round that was not delivered: rows of that key
-  // after it are neither sent nor marked, so order per key holds.
-  std::map<std::pair<std::string, std::string>, size_t> first_failure;
-  auto held = [&](size_t i) {
-    auto it = first_failure.find({out[i].message.topic, out[i].message.key});
-    return it != first_failure.end() && it->second < i;
-  };
-  auto fail = [&](size_t i) {
-    auto [it, fresh] = first_failure.try_emplace({out[i].message.topic, out[i].message.key}, i);
-    if (!fresh) it->second = std::min(it->second, i);
-  };
-  std::vector<size_t> queued;
+  Sending sending(rows.size());
+  SendRows(rows, sending, round);
+  producer_.Flush(options_.send_timeout);
+  if (options_.crash_after_delivery && !sending.queued.empty()) {
+    log::Warn("test hook: crashing after delivery, before marking rows sent");
+    ::kill(::getpid(), SIGKILL);
+  }
+  SettleRows(sending, round);
+  return round;
+}
+
+void OutboxRelay::SendRows(const Rows& rows, Sending& sending, Round& round) {
+  std::vector<OutboxRow>& out = sending.out;
   for (size_t i = 0; i < rows.size(); ++i) {
     if (!RowFrom(rows[i], &out[i])) {
-      fail(i);
+      sending.Fail(i);
       round.to_park.emplace_back(out[i], "the row's headers cannot be decoded");
       continue;
     }
-    if (held(i)) continue;
+    if (sending.Held(i)) continue;
     std::string error;
     SendErrorClass error_class = SendErrorClass::kTransient;
     bool ok = producer_.Send(
         out[i].message,
-        [reports, i, this, topic = out[i].message.topic](const DeliveryResult& d) {
+        [reports = sending.reports, i, this,
+         topic = out[i].message.topic](const DeliveryResult& d) {
           (*reports)[i] = d;
           if (metrics_) metrics_->EventProduced(topic, d.ok);
           if (!d.ok) log::Warn("outbox delivery failed", {{"topic", topic}, {"error", d.error}});
         },
         &error, &error_class);
     if (ok) {
-      queued.push_back(i);
+      sending.queued.push_back(i);
       continue;
     }
-    fail(i);
+    sending.Fail(i);
     if (error_class == SendErrorClass::kPermanent) {
       round.to_park.emplace_back(out[i], error);
       continue;
@@ -373,31 +405,28 @@ OutboxRelay::Round OutboxRelay::SendRound(Transaction& tx) {
     round.fatal = error_class == SendErrorClass::kFatal;
     break;  // keep order: later rows wait for the next round
   }
-  producer_.Flush(options_.send_timeout);
-  if (options_.crash_after_delivery && !queued.empty()) {
-    log::Warn("test hook: crashing after delivery, before marking rows sent");
-    ::kill(::getpid(), SIGKILL);
-  }
-  for (size_t i : queued) {
-    const std::optional<DeliveryResult>& d = (*reports)[i];
+}
+
+void OutboxRelay::SettleRows(Sending& sending, Round& round) {
+  for (size_t i : sending.queued) {
+    const std::optional<DeliveryResult>& d = (*sending.reports)[i];
     if (d && d->ok) {
       // Delivered, but behind a row of its key that was not: sent again after that one.
-      if (held(i)) {
+      if (sending.Held(i)) {
         round.failed = true;
       } else {
-        round.delivered_ids.push_back(out[i].id);
+        round.delivered_ids.push_back(sending.out[i].id);
       }
       continue;
     }
-    fail(i);
+    sending.Fail(i);
     if (d && d->error_class == SendErrorClass::kPermanent) {
-      round.to_park.emplace_back(out[i], d->error);
+      round.to_park.emplace_back(sending.out[i], d->error);
       continue;
     }
     round.failed = true;  // no report in time, or a transient failure
     if (d && d->error_class == SendErrorClass::kFatal) round.fatal = true;
   }
-  return round;
 }
 
 void OutboxRelay::Park(Transaction& tx, const OutboxRow& row, const std::string& reason) {

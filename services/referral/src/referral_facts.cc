@@ -198,143 +198,171 @@ Command CommandFromProto(const v1::ReferralIntake& intake, std::string* referral
   return {};
 }
 
+namespace {
+
+// One FillFact per fact: the step (`s`) and the referral after it (`r`) into the fact's fields.
+// ReferralCreated describes the new referral alone.
+void FillFact(const Step& /*created*/, const Referral& r, v1::ReferralCreated* f) {
+  f->set_referral_id(r.referral_id);
+  f->set_request_id(r.request_id);
+  f->set_patient_id(r.patient_id);
+  f->set_origin_clinic_id(r.origin_clinic_id);
+  f->set_target_facility_id(r.target_facility_id);
+  f->set_target_facility_kind(static_cast<v1::FacilityKind>(r.target_facility_kind));
+  f->set_direction(static_cast<v1::ReferralDirection>(r.direction));
+  f->set_urgency(ToProto(r.urgency));
+  for (const auto& c : r.reason_codes) f->add_reason_codes(c);
+  for (const auto& c : r.icd10) f->add_icd10(c);
+  f->set_note(r.note);
+  f->set_requested_by(r.requested_by);
+  *f->mutable_requested_at() = ToTimestamp(r.requested_at);
+  f->set_source_screening_id(r.source_screening_id);
+  *f->mutable_acceptance_deadline() = ToTimestamp(r.acceptance_deadline);
+  *f->mutable_valid_until() = ToTimestamp(r.valid_until);
+  *f->mutable_created_at() = ToTimestamp(r.created_at);
+}
+
+void FillFact(const Step& s, const Referral& r, v1::ReferralJoined* f) {
+  f->set_referral_id(r.referral_id);
+  f->set_request_id(s.request_id);
+  f->set_patient_id(r.patient_id);
+  f->set_source_screening_id(s.joined_source_screening_id);
+  for (const auto& c : s.joined_reasons) f->add_reason_codes(c);
+  f->set_urgency(ToProto(r.urgency));
+  f->set_status(ToProto(r.status));
+  *f->mutable_joined_at() = ToTimestamp(s.at);
+}
+
+void FillFact(const Step& s, const Referral& r, v1::ReferralSent* f) {
+  f->set_referral_id(r.referral_id);
+  f->set_patient_id(r.patient_id);
+  f->set_target_facility_id(r.target_facility_id);
+  *f->mutable_acceptance_deadline() = ToTimestamp(r.acceptance_deadline);
+  *f->mutable_sent_at() = ToTimestamp(s.at);
+}
+
+void FillFact(const Step& s, const Referral& r, v1::ReferralAccepted* f) {
+  f->set_referral_id(r.referral_id);
+  f->set_request_id(s.request_id);
+  f->set_patient_id(r.patient_id);
+  f->set_target_facility_id(r.target_facility_id);
+  f->set_acted_by(s.acted_by);
+  *f->mutable_accepted_at() = ToTimestamp(s.at);
+}
+
+void FillFact(const Step& s, const Referral& r, v1::ReferralRejected* f) {
+  f->set_referral_id(r.referral_id);
+  f->set_request_id(s.request_id);
+  f->set_patient_id(r.patient_id);
+  f->set_target_facility_id(r.target_facility_id);
+  f->set_reason(s.reason);
+  f->set_note(s.note);
+  f->set_acted_by(s.acted_by);
+  *f->mutable_rejected_at() = ToTimestamp(s.at);
+}
+
+void FillFact(const Step& s, const Referral& r, v1::ReferralRetargeted* f) {
+  f->set_referral_id(r.referral_id);
+  f->set_request_id(s.request_id);
+  f->set_patient_id(r.patient_id);
+  f->set_previous_target_facility_id(s.previous_target);
+  f->set_target_facility_id(r.target_facility_id);
+  f->set_target_facility_kind(static_cast<v1::FacilityKind>(r.target_facility_kind));
+  f->set_direction(static_cast<v1::ReferralDirection>(r.direction));
+  *f->mutable_acceptance_deadline() = ToTimestamp(r.acceptance_deadline);
+  f->set_note(s.note);
+  f->set_acted_by(s.acted_by);
+  *f->mutable_retargeted_at() = ToTimestamp(s.at);
+}
+
+void FillFact(const Step& s, const Referral& r, v1::ReferralAttended* f) {
+  f->set_referral_id(r.referral_id);
+  f->set_request_id(s.request_id);
+  f->set_patient_id(r.patient_id);
+  f->set_target_facility_id(r.target_facility_id);
+  f->set_acted_by(s.acted_by);
+  *f->mutable_attended_at() = ToTimestamp(s.at);
+}
+
+void FillFact(const Step& s, const Referral& r, v1::ReferralCompleted* f) {
+  f->set_referral_id(r.referral_id);
+  f->set_request_id(s.request_id);
+  f->set_patient_id(r.patient_id);
+  f->set_origin_clinic_id(r.origin_clinic_id);
+  f->set_back_referral_notes(r.back_referral_notes);
+  f->set_follow_up_instructions(r.follow_up_instructions);
+  f->set_acted_by(s.acted_by);
+  *f->mutable_completed_at() = ToTimestamp(s.at);
+}
+
+void FillFact(const Step& s, const Referral& r, v1::ReferralCancelled* f) {
+  f->set_referral_id(r.referral_id);
+  f->set_request_id(s.request_id);
+  f->set_patient_id(r.patient_id);
+  f->set_reason(s.reason);
+  f->set_note(s.note);
+  f->set_acted_by(s.acted_by);
+  f->set_previous_status(ToProto(s.from));
+  *f->mutable_cancelled_at() = ToTimestamp(s.at);
+}
+
+void FillFact(const Step& s, const Referral& r, v1::ReferralExpired* f) {
+  f->set_referral_id(r.referral_id);
+  f->set_patient_id(r.patient_id);
+  f->set_cause(static_cast<v1::ExpiryCause>(s.cause));
+  f->set_previous_status(ToProto(s.from));
+  *f->mutable_expired_at() = ToTimestamp(s.at);
+}
+
+void FillFact(const Step& s, const Referral& r, v1::ReferralOverdue* f) {
+  f->set_referral_id(r.referral_id);
+  f->set_patient_id(r.patient_id);
+  f->set_origin_clinic_id(r.origin_clinic_id);
+  f->set_target_facility_id(r.target_facility_id);
+  f->set_urgency(ToProto(r.urgency));
+  f->set_status(ToProto(r.status));
+  *f->mutable_acceptance_deadline() = ToTimestamp(r.acceptance_deadline);
+  *f->mutable_detected_at() = ToTimestamp(s.at);
+}
+
+}  // namespace
+
 v1::ReferralEvent ToFact(const Step& s, const Referral& r) {
   v1::ReferralEvent e;
   switch (s.kind) {
-    case StepKind::kCreated: {
-      auto* f = e.mutable_referral_created();
-      f->set_referral_id(r.referral_id);
-      f->set_request_id(r.request_id);
-      f->set_patient_id(r.patient_id);
-      f->set_origin_clinic_id(r.origin_clinic_id);
-      f->set_target_facility_id(r.target_facility_id);
-      f->set_target_facility_kind(static_cast<v1::FacilityKind>(r.target_facility_kind));
-      f->set_direction(static_cast<v1::ReferralDirection>(r.direction));
-      f->set_urgency(ToProto(r.urgency));
-      for (const auto& c : r.reason_codes) f->add_reason_codes(c);
-      for (const auto& c : r.icd10) f->add_icd10(c);
-      f->set_note(r.note);
-      f->set_requested_by(r.requested_by);
-      *f->mutable_requested_at() = ToTimestamp(r.requested_at);
-      f->set_source_screening_id(r.source_screening_id);
-      *f->mutable_acceptance_deadline() = ToTimestamp(r.acceptance_deadline);
-      *f->mutable_valid_until() = ToTimestamp(r.valid_until);
-      *f->mutable_created_at() = ToTimestamp(r.created_at);
+    case StepKind::kCreated:
+      FillFact(s, r, e.mutable_referral_created());
       break;
-    }
-    case StepKind::kJoined: {
-      auto* f = e.mutable_referral_joined();
-      f->set_referral_id(r.referral_id);
-      f->set_request_id(s.request_id);
-      f->set_patient_id(r.patient_id);
-      f->set_source_screening_id(s.joined_source_screening_id);
-      for (const auto& c : s.joined_reasons) f->add_reason_codes(c);
-      f->set_urgency(ToProto(r.urgency));
-      f->set_status(ToProto(r.status));
-      *f->mutable_joined_at() = ToTimestamp(s.at);
+    case StepKind::kJoined:
+      FillFact(s, r, e.mutable_referral_joined());
       break;
-    }
-    case StepKind::kSent: {
-      auto* f = e.mutable_referral_sent();
-      f->set_referral_id(r.referral_id);
-      f->set_patient_id(r.patient_id);
-      f->set_target_facility_id(r.target_facility_id);
-      *f->mutable_acceptance_deadline() = ToTimestamp(r.acceptance_deadline);
-      *f->mutable_sent_at() = ToTimestamp(s.at);
+    case StepKind::kSent:
+      FillFact(s, r, e.mutable_referral_sent());
       break;
-    }
-    case StepKind::kAccepted: {
-      auto* f = e.mutable_referral_accepted();
-      f->set_referral_id(r.referral_id);
-      f->set_request_id(s.request_id);
-      f->set_patient_id(r.patient_id);
-      f->set_target_facility_id(r.target_facility_id);
-      f->set_acted_by(s.acted_by);
-      *f->mutable_accepted_at() = ToTimestamp(s.at);
+    case StepKind::kAccepted:
+      FillFact(s, r, e.mutable_referral_accepted());
       break;
-    }
-    case StepKind::kRejected: {
-      auto* f = e.mutable_referral_rejected();
-      f->set_referral_id(r.referral_id);
-      f->set_request_id(s.request_id);
-      f->set_patient_id(r.patient_id);
-      f->set_target_facility_id(r.target_facility_id);
-      f->set_reason(s.reason);
-      f->set_note(s.note);
-      f->set_acted_by(s.acted_by);
-      *f->mutable_rejected_at() = ToTimestamp(s.at);
+    case StepKind::kRejected:
+      FillFact(s, r, e.mutable_referral_rejected());
       break;
-    }
-    case StepKind::kRetargeted: {
-      auto* f = e.mutable_referral_retargeted();
-      f->set_referral_id(r.referral_id);
-      f->set_request_id(s.request_id);
-      f->set_patient_id(r.patient_id);
-      f->set_previous_target_facility_id(s.previous_target);
-      f->set_target_facility_id(r.target_facility_id);
-      f->set_target_facility_kind(static_cast<v1::FacilityKind>(r.target_facility_kind));
-      f->set_direction(static_cast<v1::ReferralDirection>(r.direction));
-      *f->mutable_acceptance_deadline() = ToTimestamp(r.acceptance_deadline);
-      f->set_note(s.note);
-      f->set_acted_by(s.acted_by);
-      *f->mutable_retargeted_at() = ToTimestamp(s.at);
+    case StepKind::kRetargeted:
+      FillFact(s, r, e.mutable_referral_retargeted());
       break;
-    }
-    case StepKind::kAttended: {
-      auto* f = e.mutable_referral_attended();
-      f->set_referral_id(r.referral_id);
-      f->set_request_id(s.request_id);
-      f->set_patient_id(r.patient_id);
-      f->set_target_facility_id(r.target_facility_id);
-      f->set_acted_by(s.acted_by);
-      *f->mutable_attended_at() = ToTimestamp(s.at);
+    case StepKind::kAttended:
+      FillFact(s, r, e.mutable_referral_attended());
       break;
-    }
-    case StepKind::kCompleted: {
-      auto* f = e.mutable_referral_completed();
-      f->set_referral_id(r.referral_id);
-      f->set_request_id(s.request_id);
-      f->set_patient_id(r.patient_id);
-      f->set_origin_clinic_id(r.origin_clinic_id);
-      f->set_back_referral_notes(r.back_referral_notes);
-      f->set_follow_up_instructions(r.follow_up_instructions);
-      f->set_acted_by(s.acted_by);
-      *f->mutable_completed_at() = ToTimestamp(s.at);
+    case StepKind::kCompleted:
+      FillFact(s, r, e.mutable_referral_completed());
       break;
-    }
-    case StepKind::kCancelled: {
-      auto* f = e.mutable_referral_cancelled();
-      f->set_referral_id(r.referral_id);
-      f->set_request_id(s.request_id);
-      f->set_patient_id(r.patient_id);
-      f->set_reason(s.reason);
-      f->set_note(s.note);
-      f->set_acted_by(s.acted_by);
-      f->set_previous_status(ToProto(s.from));
-      *f->mutable_cancelled_at() = ToTimestamp(s.at);
+    case StepKind::kCancelled:
+      FillFact(s, r, e.mutable_referral_cancelled());
       break;
-    }
-    case StepKind::kExpired: {
-      auto* f = e.mutable_referral_expired();
-      f->set_referral_id(r.referral_id);
-      f->set_patient_id(r.patient_id);
-      f->set_cause(static_cast<v1::ExpiryCause>(s.cause));
-      f->set_previous_status(ToProto(s.from));
-      *f->mutable_expired_at() = ToTimestamp(s.at);
+    case StepKind::kExpired:
+      FillFact(s, r, e.mutable_referral_expired());
       break;
-    }
-    case StepKind::kOverdue: {
-      auto* f = e.mutable_referral_overdue();
-      f->set_referral_id(r.referral_id);
-      f->set_patient_id(r.patient_id);
-      f->set_origin_clinic_id(r.origin_clinic_id);
-      f->set_target_facility_id(r.target_facility_id);
-      f->set_urgency(ToProto(r.urgency));
-      f->set_status(ToProto(r.status));
-      *f->mutable_acceptance_deadline() = ToTimestamp(r.acceptance_deadline);
-      *f->mutable_detected_at() = ToTimestamp(s.at);
+    case StepKind::kOverdue:
+      FillFact(s, r, e.mutable_referral_overdue());
       break;
-    }
   }
   return e;
 }

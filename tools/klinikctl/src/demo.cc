@@ -4,10 +4,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdio>
+#include <functional>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
 #include <sstream>
@@ -245,17 +249,16 @@ std::vector<Resident> MakeResidents(const VillagePlan& plan, const klinik::Civil
   return out;
 }
 
-int RunDemo(const DemoOptions& o, std::ostream& out, std::ostream& err) {
-  klinik::CivilDate today = klinik::ToCivilDate(klinik::Clock::now());
-  std::vector<Resident> residents = MakeResidents(o.plan, today);
-  std::mt19937_64 rng(o.plan.seed + 1);
-  auto chance = [&](int percent) {
-    return std::uniform_int_distribution<int>(0, 99)(rng) < percent;
-  };
-  auto between = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(o.timeout_seconds);
+namespace {
 
-  // The national index knows most residents (a few newcomers are not in it yet).
+int AgeOn(const klinik::CivilDate& today, const klinik::CivilDate& birth) {
+  bool before_birthday =
+      today.month < birth.month || (today.month == birth.month && today.day < birth.day);
+  return today.year - birth.year - (before_birthday ? 1 : 0);
+}
+
+// The national index knows most residents (a few newcomers are not in it yet).
+nlohmann::json NationalIndexSeed(const std::vector<Resident>& residents) {
   nlohmann::json seed = nlohmann::json::array();
   seed.push_back({{"kind", "practitioner"}, {"nik", kExaminerNik}, {"ihs", "N10000001"}});
   for (size_t i = 0; i < residents.size(); ++i) {
@@ -264,70 +267,301 @@ int RunDemo(const DemoOptions& o, std::ostream& out, std::ostream& err) {
                     {"nik", residents[i].nik},
                     {"ihs", "P" + Pad(static_cast<int>(10000000 + i), 11)}});
   }
-  if (!o.sandbox_url.empty()) {
-    // Without the index every sync job would wait for its patient: a demo that proves nothing.
-    std::string response;
-    int status = 0;
-    for (int attempt = 0; attempt < 20 && status / 100 != 2; ++attempt) {
-      if (attempt > 0) std::this_thread::sleep_for(500ms);
-      status = Http("POST", o.sandbox_url + "/_sandbox/seed", seed.dump(), &response);
+  return seed;
+}
+
+// Posts the seed, retrying for about 10 s while the sandbox starts; false (with the reason on
+// `err`) when it never took it.
+bool SeedNationalIndex(const std::string& sandbox_url, const std::vector<Resident>& residents,
+                       std::ostream& err) {
+  std::string body = NationalIndexSeed(residents).dump();
+  std::string response;
+  int status = 0;
+  for (int attempt = 0; attempt < 20 && status / 100 != 2; ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(500ms);
+    status = Http("POST", sandbox_url + "/_sandbox/seed", body, &response);
+  }
+  if (status / 100 != 2) {
+    err << "demo: could not seed the SatuSehat sandbox at " << sandbox_url << " (HTTP " << status
+        << (status == 0 ? ": unreachable" : "") << ")\n";
+    return false;
+  }
+  return true;
+}
+
+// Resources the SatuSehat sandbox holds, all types together; 0 without a sandbox or an answer.
+long SandboxResources(const std::string& sandbox_url) {
+  std::string stats;
+  long synced = 0;
+  if (!sandbox_url.empty() && Http("GET", sandbox_url + "/_sandbox/stats", "", &stats) == 200) {
+    auto j = nlohmann::json::parse(stats, nullptr, false);
+    if (!j.is_discarded() && j.contains("resources_by_type")) {
+      for (auto& [k, v] : j["resources_by_type"].items()) synced += v.get<long>();
     }
-    if (status / 100 != 2) {
-      err << "demo: could not seed the SatuSehat sandbox at " << o.sandbox_url << " (HTTP "
-          << status << (status == 0 ? ": unreachable" : "") << ")\n";
-      return 1;
+  }
+  return synced;
+}
+
+// The village pharmacy's deliveries: two amlodipine lots with different expiries (FEFO picks
+// the earlier), metformin and paracetamol.
+struct Delivery {
+  std::string item, name, lot;
+  int expiry_days;
+  long quantity;
+};
+const std::vector<Delivery> kDeliveries = {
+    {"93001001", "Amlodipine 5 mg tablet", "AML-2407A", 200, 150},
+    {"93001001", "Amlodipine 5 mg tablet", "AML-2502B", 500, 300},
+    {"93001002", "Metformin 500 mg tablet", "MET-2411C", 400, 600},
+    {"93001003", "Paracetamol 500 mg tablet", "PCT-2501D", 600, 1000}};
+
+// The fields every puskesmas action on a referral carries, stamped now by the doctor.
+template <typename Action>
+void StampReferralAction(Action* a, const std::string& prefix, const std::string& referral_id,
+                         const std::string& patient_id) {
+  a->set_request_id(prefix + referral_id);
+  a->set_referral_id(referral_id);
+  a->set_patient_id(patient_id);
+  a->set_acted_by(kDoctorId);
+  SetTimestampNow(a->mutable_acted_at());
+}
+
+// One demo day: the steps in RunDemo's order share the residents, the random draws (in a fixed
+// order, so a seed replays the same day), the publisher and what came back on the fact topics.
+// Facts are observed and progress printed by two threads from construction to Stop().
+class DemoDay {
+ public:
+  DemoDay(const DemoOptions& o, const klinik::CivilDate& today, std::vector<Resident> residents,
+          std::chrono::steady_clock::time_point deadline, std::ostream& out, std::ostream& err)
+      : o_(o),
+        today_(today),
+        residents_(std::move(residents)),
+        deadline_(deadline),
+        out_(out),
+        err_(err),
+        rng_(o.plan.seed + 1) {
+    observer_ = std::thread([this] { ObserveFacts(o_.bootstrap, seen_, stop_observer_); });
+    std::this_thread::sleep_for(2s);  // let the observer join its group before facts flow
+    pub_ = std::make_unique<Publisher>(o_.bootstrap);
+    progress_ = std::thread([this] {
+      while (!stop_progress_) {
+        PrintProgress();
+        for (int i = 0; i < 20 && !stop_progress_; ++i) std::this_thread::sleep_for(100ms);
+      }
+    });
+  }
+  ~DemoDay() { Stop(); }
+  DemoDay(const DemoDay&) = delete;
+  DemoDay& operator=(const DemoDay&) = delete;
+
+  // 1. Registration at the front desk.
+  void RegisterResidents() {
+    for (const Resident& r : residents_) {
+      klinik::v1::RegistrationIntake intake = RegistrationOf(r);
+      pub_->Send(topics::kIntakeRegistration, r.nik, intake.register_patient().request_id(),
+                 intake);
+    }
+    pub_->Flush();
+    Await("registrations", [&] {
+      return seen_.patient_by_request.size() + seen_.registration_rejected.size() >=
+             residents_.size();
+    });
+  }
+
+  // 2. Pharmacy deliveries (kDeliveries); their answers are awaited with the dispenses.
+  void DeliverStock() {
+    for (size_t i = 0; i < kDeliveries.size(); ++i) {
+      const auto& d = kDeliveries[i];
+      klinik::v1::PharmacyIntake intake;
+      auto* rs = intake.mutable_receive_stock();
+      rs->set_request_id("demo-rcv-" + o_.plan.clinic_id + "-" + std::to_string(o_.plan.seed) +
+                         "-" + std::to_string(i));
+      rs->set_clinic_id(o_.plan.clinic_id);
+      rs->set_item_code(d.item);
+      rs->set_item_name(d.name);
+      rs->set_lot_number(d.lot);
+      rs->set_expiry_date(klinik::FormatCivilDate(klinik::AddDays(today_, d.expiry_days)));
+      rs->set_quantity(d.quantity);
+      rs->set_unit("TAB");
+      rs->set_supplier("PT Kimia Farma");
+      rs->set_delivery_note_ref("SJ-" + std::to_string(4400 + i));
+      SetTimestampNow(rs->mutable_received_at());
+      pharmacy_requests_.push_back(rs->request_id());
+      pub_->Send(topics::kIntakePharmacy, o_.plan.clinic_id, o_.plan.clinic_id, intake);
     }
   }
 
-  Observed seen;
-  std::atomic<bool> stop{false};
-  std::thread observer([&] { ObserveFacts(o.bootstrap, seen, stop); });
-  std::this_thread::sleep_for(2s);  // let the observer join its group before facts flow
-  Publisher pub(o.bootstrap);
-  std::atomic<bool> progress_stop{false};
-  auto print_progress = [&] {
-    std::ostringstream line;
-    line << "demo: submitted " << pub.submitted() << " | processed";
-    for (const auto& [name, port] : o.metrics) line << " " << name << "=" << ConsumedEvents(port);
-    {
-      std::lock_guard lock(seen.mutex);
-      line << " | referrals open " << seen.referral_patient.size() - seen.referrals_closed.size();
+  // 3. Birthday screenings (CKG) of the registered residents.
+  void ScreenResidents() {
+    for (const Resident& r : residents_) {
+      std::optional<std::string> patient_id = PatientIdOf(r);
+      if (!patient_id) continue;
+      klinik::v1::ScreeningIntake intake;
+      auto* s = intake.mutable_submit_screening();
+      s->set_request_id("demo-scr-" + r.nik + "-" + std::to_string(today_.year));
+      s->set_patient_id(*patient_id);
+      s->set_clinic_id(o_.plan.clinic_id);
+      s->set_examiner_id(kExaminerNik);
+      SetTimestampNow(s->mutable_measured_at());
+      Measure(r, AgeOn(today_, r.birth_date), s->mutable_measurements());
+      screening_requests_.push_back(s->request_id());
+      pub_->Send(topics::kIntakeScreening, *patient_id, *patient_id, intake);
     }
-    std::string stats;
-    long synced = 0;
-    if (!o.sandbox_url.empty() &&
-        Http("GET", o.sandbox_url + "/_sandbox/stats", "", &stats) == 200) {
-      auto j = nlohmann::json::parse(stats, nullptr, false);
-      if (!j.is_discarded() && j.contains("resources_by_type")) {
-        for (auto& [k, v] : j["resources_by_type"].items()) synced += v.get<long>();
+    pub_->Flush();
+    Await("screenings", [&] {
+      size_t answered = 0;
+      for (const auto& id : screening_requests_)
+        answered += seen_.screenings.count(id) + seen_.screening_rejected.count(id);
+      return answered >= screening_requests_.size();
+    });
+  }
+
+  // 4. Dispensing: antihypertensives and metformin for those found ill, paracetamol for some.
+  void DispenseForFindings() {
+    CollectCompletedScreenings();
+    int prescription = 0;
+    for (const auto& [id, sc] : done_screenings_) {
+      klinik::v1::PharmacyIntake intake;
+      auto* d = intake.mutable_dispense_medication();
+      if (!Prescribe(sc, d)) continue;
+      d->set_request_id("demo-rx-" + id);
+      d->set_clinic_id(o_.plan.clinic_id);
+      d->set_patient_id(sc.patient_id());
+      d->set_prescription_id("RX-" + std::to_string(today_.year) + "-" + Pad(++prescription, 5));
+      d->set_dispensed_by(kExaminerNik);
+      SetTimestampNow(d->mutable_dispensed_at());
+      pharmacy_requests_.push_back(d->request_id());
+      pub_->Send(topics::kIntakePharmacy, o_.plan.clinic_id, o_.plan.clinic_id, intake);
+    }
+    pub_->Flush();
+    Await("pharmacy", [&] {
+      size_t answered = 0;
+      for (const auto& id : pharmacy_requests_) answered += seen_.pharmacy_answered.count(id);
+      return answered >= pharmacy_requests_.size();
+    });
+  }
+
+  // 5. The puskesmas answers the referrals the screenings caused: most are completed, every
+  // seventh stays open (still waiting at the puskesmas).
+  void AnswerReferrals() {
+    std::set<std::string> patients_referred;
+    for (const auto& [id, sc] : done_screenings_) {
+      if (sc.referral_recommended()) patients_referred.insert(sc.patient_id());
+    }
+    expected_referrals_ = patients_referred.size();
+    Await("referrals to be created", [&] {
+      size_t ours = 0;
+      for (const auto& [rid, pid] : seen_.referral_patient) ours += patients_referred.count(pid);
+      return ours >= expected_referrals_;
+    });
+    std::vector<std::pair<std::string, std::string>> to_answer = OpenReferralsOf(patients_referred);
+    for (size_t i = 0; i < to_answer.size(); ++i) {
+      if (i % 7 == 6) continue;
+      ++completing_;
+      CompleteReferral(to_answer[i].first, to_answer[i].second);
+    }
+    pub_->Flush();
+    Await("referrals to be completed", [&] {
+      size_t completed = 0;
+      for (const auto& [rid, pid] : to_answer) completed += seen_.referrals_completed.count(rid);
+      return completed >= completing_;
+    });
+  }
+
+  // 6. SatuSehat: waits until the sandbox stops receiving new resources (5 s unchanged), or the
+  // deadline; returns the last count.
+  long AwaitSatuSehat() {
+    long last = -1;
+    int stable = 0;
+    while (std::chrono::steady_clock::now() < deadline_ && stable < 5) {
+      long now = PrintProgress();
+      stable = (now == last && now > 0) ? stable + 1 : 0;
+      last = now;
+      std::this_thread::sleep_for(1s);
+    }
+    return last;
+  }
+
+  // Ends the progress and observer threads; what was observed stays readable.
+  void Stop() {
+    stop_progress_ = true;
+    if (progress_.joinable()) progress_.join();
+    stop_observer_ = true;
+    if (observer_.joinable()) observer_.join();
+  }
+
+  // Prints the summary; 0 when every wait succeeded, every service processed events and
+  // SatuSehat received resources (`synced`), 1 otherwise.
+  int Summarize(long synced) {
+    std::lock_guard lock(seen_.mutex);
+    int eligible = 0, hypertensive = 0, hyperglycaemic = 0;
+    for (const auto& [id, sc] : done_screenings_) {
+      eligible += sc.ckg_eligible();
+      hypertensive +=
+          sc.classification().bp_category() >= klinik::v1::BP_CATEGORY_HYPERTENSION_GRADE_1;
+      hyperglycaemic +=
+          sc.classification().glucose_category() >= klinik::v1::GLUCOSE_CATEGORY_DIABETES;
+    }
+    out_ << "\n=== demo day summary ===\n"
+         << "residents registered       " << seen_.patient_by_request.size() << " (rejected "
+         << seen_.registration_rejected.size() << ")\n"
+         << "screenings completed       " << done_screenings_.size() << " (CKG-eligible "
+         << eligible << ", hypertension " << hypertensive << ", high glucose " << hyperglycaemic
+         << ")\n"
+         << "dispenses                  " << seen_.dispensed << " (rejected "
+         << seen_.dispense_rejected << "), StockLow " << seen_.stock_low << ", StockOut "
+         << seen_.stock_out << "\n"
+         << "referrals created          " << expected_referrals_ << ", completed " << completing_
+         << ", open " << expected_referrals_ - completing_ << "\n";
+    for (const auto& [name, port] : o_.metrics)
+      out_ << "processed by " << name << std::string(15 - std::min<size_t>(15, name.size()), ' ')
+           << ConsumedEvents(port) << "\n";
+    out_ << "SatuSehat resources        " << synced << "\n";
+    if (!ok_) return 1;
+    for (const auto& [name, port] : o_.metrics) {
+      if (ConsumedEvents(port) <= 0) {
+        err_ << "demo: " << name << " processed nothing\n";
+        return 1;
       }
     }
-    line << " | SatuSehat resources " << synced;
-    out << line.str() << "\n" << std::flush;
-    return synced;
-  };
-  std::thread progress([&] {
-    while (!progress_stop) {
-      print_progress();
-      for (int i = 0; i < 20 && !progress_stop; ++i) std::this_thread::sleep_for(100ms);
-    }
-  });
-  auto wait_for = [&](const std::string& what, const std::function<bool()>& done) {
-    while (std::chrono::steady_clock::now() < deadline) {
+    return synced > 0 ? 0 : 1;
+  }
+
+ private:
+  bool Chance(int percent) { return std::uniform_int_distribution<int>(0, 99)(rng_) < percent; }
+  int Between(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng_); }
+
+  // Waits (observed facts locked) until `done` holds. After one wait timed out the later ones
+  // are skipped, so the day still ends by the deadline, and the summary fails.
+  void Await(const std::string& what, const std::function<bool()>& done) {
+    if (!ok_) return;
+    while (std::chrono::steady_clock::now() < deadline_) {
       {
-        std::lock_guard lock(seen.mutex);
-        if (done()) return true;
+        std::lock_guard lock(seen_.mutex);
+        if (done()) return;
       }
       std::this_thread::sleep_for(200ms);
     }
-    err << "demo: timed out waiting for " << what << "\n";
-    return false;
-  };
-  bool ok = true;
+    err_ << "demo: timed out waiting for " << what << "\n";
+    ok_ = false;
+  }
 
-  // 1. Registration at the front desk.
-  for (size_t i = 0; i < residents.size(); ++i) {
-    const Resident& r = residents[i];
+  // One progress line; returns the SatuSehat resource count it printed.
+  long PrintProgress() {
+    std::ostringstream line;
+    line << "demo: submitted " << pub_->submitted() << " | processed";
+    for (const auto& [name, port] : o_.metrics) line << " " << name << "=" << ConsumedEvents(port);
+    {
+      std::lock_guard lock(seen_.mutex);
+      line << " | referrals open " << seen_.referral_patient.size() - seen_.referrals_closed.size();
+    }
+    long synced = SandboxResources(o_.sandbox_url);
+    line << " | SatuSehat resources " << synced;
+    out_ << line.str() << "\n" << std::flush;
+    return synced;
+  }
+
+  klinik::v1::RegistrationIntake RegistrationOf(const Resident& r) {
     klinik::v1::RegistrationIntake intake;
     auto* reg = intake.mutable_register_patient();
     reg->set_request_id("demo-reg-" + r.nik);
@@ -335,127 +569,66 @@ int RunDemo(const DemoOptions& o, std::ostream& out, std::ostream& err) {
     reg->set_full_name(r.full_name);
     reg->set_birth_date(klinik::FormatCivilDate(r.birth_date));
     reg->set_sex(r.female ? klinik::v1::SEX_FEMALE : klinik::v1::SEX_MALE);
-    reg->mutable_address()->set_village_code(o.plan.village_code);
-    reg->mutable_address()->set_rt(Pad(between(1, 9), 3));
-    reg->mutable_address()->set_rw(Pad(between(1, 4), 3));
+    reg->mutable_address()->set_village_code(o_.plan.village_code);
+    reg->mutable_address()->set_rt(Pad(Between(1, 9), 3));
+    reg->mutable_address()->set_rw(Pad(Between(1, 4), 3));
     reg->mutable_address()->set_street("Kampung Sukamaju");
     reg->set_phone(r.phone);
-    reg->set_clinic_id(o.plan.clinic_id);
-    pub.Send(topics::kIntakeRegistration, r.nik, reg->request_id(), intake);
-  }
-  pub.Flush();
-  ok = ok && wait_for("registrations", [&] {
-         return seen.patient_by_request.size() + seen.registration_rejected.size() >=
-                residents.size();
-       });
-
-  // 2. Pharmacy deliveries (two amlodipine lots with different expiries: FEFO picks the earlier).
-  struct Delivery {
-    std::string item, name, lot;
-    int expiry_days;
-    long quantity;
-  };
-  const std::vector<Delivery> deliveries = {
-      {"93001001", "Amlodipine 5 mg tablet", "AML-2407A", 200, 150},
-      {"93001001", "Amlodipine 5 mg tablet", "AML-2502B", 500, 300},
-      {"93001002", "Metformin 500 mg tablet", "MET-2411C", 400, 600},
-      {"93001003", "Paracetamol 500 mg tablet", "PCT-2501D", 600, 1000}};
-  std::vector<std::string> pharmacy_requests;
-  for (size_t i = 0; i < deliveries.size(); ++i) {
-    const auto& d = deliveries[i];
-    klinik::v1::PharmacyIntake intake;
-    auto* rs = intake.mutable_receive_stock();
-    rs->set_request_id("demo-rcv-" + o.plan.clinic_id + "-" + std::to_string(o.plan.seed) + "-" +
-                       std::to_string(i));
-    rs->set_clinic_id(o.plan.clinic_id);
-    rs->set_item_code(d.item);
-    rs->set_item_name(d.name);
-    rs->set_lot_number(d.lot);
-    rs->set_expiry_date(klinik::FormatCivilDate(klinik::AddDays(today, d.expiry_days)));
-    rs->set_quantity(d.quantity);
-    rs->set_unit("TAB");
-    rs->set_supplier("PT Kimia Farma");
-    rs->set_delivery_note_ref("SJ-" + std::to_string(4400 + i));
-    SetTimestampNow(rs->mutable_received_at());
-    pharmacy_requests.push_back(rs->request_id());
-    pub.Send(topics::kIntakePharmacy, o.plan.clinic_id, o.plan.clinic_id, intake);
+    reg->set_clinic_id(o_.plan.clinic_id);
+    return intake;
   }
 
-  // 3. Birthday screenings (CKG) with a realistic share of high blood pressure and glucose.
-  std::vector<std::string> screening_requests;
-  for (const Resident& r : residents) {
-    std::string patient_id;
-    {
-      std::lock_guard lock(seen.mutex);
-      auto it = seen.patient_by_request.find("demo-reg-" + r.nik);
-      if (it == seen.patient_by_request.end()) continue;
-      patient_id = it->second;
-    }
-    int age = today.year - r.birth_date.year -
-              ((today.month < r.birth_date.month ||
-                (today.month == r.birth_date.month && today.day < r.birth_date.day))
-                   ? 1
-                   : 0);
-    klinik::v1::ScreeningIntake intake;
-    auto* s = intake.mutable_submit_screening();
-    s->set_request_id("demo-scr-" + r.nik + "-" + std::to_string(today.year));
-    s->set_patient_id(patient_id);
-    s->set_clinic_id(o.plan.clinic_id);
-    s->set_examiner_id(kExaminerNik);
-    SetTimestampNow(s->mutable_measured_at());
-    auto* m = s->mutable_measurements();
+  // The patient id registration answered for the resident, if it did.
+  std::optional<std::string> PatientIdOf(const Resident& r) {
+    std::lock_guard lock(seen_.mutex);
+    auto it = seen_.patient_by_request.find("demo-reg-" + r.nik);
+    if (it == seen_.patient_by_request.end()) return std::nullopt;
+    return it->second;
+  }
+
+  // Children's growth; for the others a realistic share of high blood pressure and glucose.
+  void Measure(const Resident& r, int age, klinik::v1::Measurements* m) {
     if (age < 7) {
-      m->set_weight_kg(8 + age * 2.2 + between(0, 20) / 10.0);
-      m->set_height_cm(70 + age * 7 + between(0, 8));
-    } else {
-      int band = between(0, 99);
-      int systolic = band < 50   ? between(105, 129)
-                     : band < 70 ? between(130, 139)
-                     : band < 87 ? between(140, 159)
-                     : band < 96 ? between(160, 179)
-                                 : between(180, 200);
-      m->set_systolic_mmhg(systolic);
-      m->set_diastolic_mmhg(std::min(systolic - 30, between(65, 85) + (systolic - 120) / 3));
-      m->set_heart_rate_bpm(between(60, 95));
-      int g = between(0, 99);
-      m->set_glucose_mg_dl(g < 84   ? between(75, 139)
-                           : g < 93 ? between(140, 199)
-                                    : between(200, 320));
-      m->set_glucose_kind(klinik::v1::GLUCOSE_KIND_RANDOM);
-      double height = r.female ? between(145, 162) : between(155, 172);
-      m->set_height_cm(height);
-      m->set_weight_kg(between(42, 85));
-      m->set_waist_cm(between(65, 102));
-      m->set_smoking_status(!r.female && chance(60) ? klinik::v1::SMOKING_STATUS_CURRENT
-                                                    : klinik::v1::SMOKING_STATUS_NEVER);
-      m->set_tb_symptoms(chance(2));
-      m->set_mental_health_positive(chance(3));
-      m->set_danger_signs(false);
+      m->set_weight_kg(8 + age * 2.2 + Between(0, 20) / 10.0);
+      m->set_height_cm(70 + age * 7 + Between(0, 8));
+      return;
     }
-    screening_requests.push_back(s->request_id());
-    pub.Send(topics::kIntakeScreening, patient_id, patient_id, intake);
+    int band = Between(0, 99);
+    int systolic = band < 50   ? Between(105, 129)
+                   : band < 70 ? Between(130, 139)
+                   : band < 87 ? Between(140, 159)
+                   : band < 96 ? Between(160, 179)
+                               : Between(180, 200);
+    m->set_systolic_mmhg(systolic);
+    m->set_diastolic_mmhg(std::min(systolic - 30, Between(65, 85) + (systolic - 120) / 3));
+    m->set_heart_rate_bpm(Between(60, 95));
+    int g = Between(0, 99);
+    m->set_glucose_mg_dl(g < 84   ? Between(75, 139)
+                         : g < 93 ? Between(140, 199)
+                                  : Between(200, 320));
+    m->set_glucose_kind(klinik::v1::GLUCOSE_KIND_RANDOM);
+    double height = r.female ? Between(145, 162) : Between(155, 172);
+    m->set_height_cm(height);
+    m->set_weight_kg(Between(42, 85));
+    m->set_waist_cm(Between(65, 102));
+    m->set_smoking_status(!r.female && Chance(60) ? klinik::v1::SMOKING_STATUS_CURRENT
+                                                  : klinik::v1::SMOKING_STATUS_NEVER);
+    m->set_tb_symptoms(Chance(2));
+    m->set_mental_health_positive(Chance(3));
+    m->set_danger_signs(false);
   }
-  pub.Flush();
-  ok = ok && wait_for("screenings", [&] {
-         size_t answered = 0;
-         for (const auto& id : screening_requests)
-           answered += seen.screenings.count(id) + seen.screening_rejected.count(id);
-         return answered >= screening_requests.size();
-       });
 
-  // 4. Dispensing: antihypertensives and metformin for those found ill, paracetamol for some.
-  int prescription = 0;
-  std::vector<std::pair<std::string, klinik::v1::ScreeningCompleted>> done_screenings;
-  {
-    std::lock_guard lock(seen.mutex);
-    for (const auto& id : screening_requests) {
-      if (auto it = seen.screenings.find(id); it != seen.screenings.end())
-        done_screenings.emplace_back(id, it->second);
+  // The screenings answered with ScreeningCompleted, in submission order.
+  void CollectCompletedScreenings() {
+    std::lock_guard lock(seen_.mutex);
+    for (const auto& id : screening_requests_) {
+      if (auto it = seen_.screenings.find(id); it != seen_.screenings.end())
+        done_screenings_.emplace_back(id, it->second);
     }
   }
-  for (const auto& [id, sc] : done_screenings) {
-    klinik::v1::PharmacyIntake intake;
-    auto* d = intake.mutable_dispense_medication();
+
+  // Adds the medicine lines the screening calls for; false when it calls for none.
+  bool Prescribe(const klinik::v1::ScreeningCompleted& sc, klinik::v1::DispenseMedication* d) {
     int line = 0;
     auto add = [&](const std::string& item, long qty, const std::string& dosage) {
       auto* l = d->add_lines();
@@ -470,126 +643,70 @@ int RunDemo(const DemoOptions& o, std::ostream& out, std::ostream& err) {
     if (sc.classification().glucose_category() == klinik::v1::GLUCOSE_CATEGORY_DIABETES_SUSPECTED) {
       add("93001002", 60, "2 x sehari 1 tablet sesudah makan");
     }
-    if (line == 0 && chance(15)) add("93001003", 10, "3 x sehari 1 tablet bila demam");
-    if (line == 0) continue;
-    d->set_request_id("demo-rx-" + id);
-    d->set_clinic_id(o.plan.clinic_id);
-    d->set_patient_id(sc.patient_id());
-    d->set_prescription_id("RX-" + std::to_string(today.year) + "-" + Pad(++prescription, 5));
-    d->set_dispensed_by(kExaminerNik);
-    SetTimestampNow(d->mutable_dispensed_at());
-    pharmacy_requests.push_back(d->request_id());
-    pub.Send(topics::kIntakePharmacy, o.plan.clinic_id, o.plan.clinic_id, intake);
+    if (line == 0 && Chance(15)) add("93001003", 10, "3 x sehari 1 tablet bila demam");
+    return line > 0;
   }
-  pub.Flush();
-  ok = ok && wait_for("pharmacy", [&] {
-         size_t answered = 0;
-         for (const auto& id : pharmacy_requests) answered += seen.pharmacy_answered.count(id);
-         return answered >= pharmacy_requests.size();
-       });
 
-  // 5. The puskesmas answers the referrals the screenings caused: most are completed.
-  size_t expected_referrals = 0;
-  std::set<std::string> patients_referred;
-  for (const auto& [id, sc] : done_screenings) {
-    if (sc.referral_recommended()) patients_referred.insert(sc.patient_id());
-  }
-  expected_referrals = patients_referred.size();
-  ok = ok && wait_for("referrals to be created", [&] {
-         size_t ours = 0;
-         for (const auto& [rid, pid] : seen.referral_patient) ours += patients_referred.count(pid);
-         return ours >= expected_referrals;
-       });
-  std::vector<std::pair<std::string, std::string>> to_answer;
-  {
-    std::lock_guard lock(seen.mutex);
-    for (const auto& [rid, pid] : seen.referral_patient) {
-      if (patients_referred.count(pid) && !seen.referrals_closed.count(rid))
-        to_answer.emplace_back(rid, pid);
+  // (referral id, patient id) of the referrals created for these patients and not yet closed.
+  std::vector<std::pair<std::string, std::string>> OpenReferralsOf(
+      const std::set<std::string>& patients) {
+    std::vector<std::pair<std::string, std::string>> open;
+    std::lock_guard lock(seen_.mutex);
+    for (const auto& [rid, pid] : seen_.referral_patient) {
+      if (patients.count(pid) && !seen_.referrals_closed.count(rid)) open.emplace_back(rid, pid);
     }
+    return open;
   }
-  size_t completing = 0;
-  for (size_t i = 0; i < to_answer.size(); ++i) {
-    const auto& [rid, pid] = to_answer[i];
-    if (i % 7 == 6) continue;  // still waiting at the puskesmas: stays open
-    ++completing;
+
+  // Accept, attendance and completion with back-referral notes, in that order.
+  void CompleteReferral(const std::string& rid, const std::string& pid) {
     klinik::v1::ReferralIntake accept, attend, complete;
-    auto* a = accept.mutable_accept_referral();
-    a->set_request_id("demo-acc-" + rid);
-    a->set_referral_id(rid);
-    a->set_patient_id(pid);
-    a->set_acted_by(kDoctorId);
-    SetTimestampNow(a->mutable_acted_at());
-    auto* t = attend.mutable_record_attendance();
-    t->set_request_id("demo-att-" + rid);
-    t->set_referral_id(rid);
-    t->set_patient_id(pid);
-    t->set_acted_by(kDoctorId);
-    SetTimestampNow(t->mutable_acted_at());
+    StampReferralAction(accept.mutable_accept_referral(), "demo-acc-", rid, pid);
+    StampReferralAction(attend.mutable_record_attendance(), "demo-att-", rid, pid);
     auto* c = complete.mutable_complete_referral();
-    c->set_request_id("demo-cmp-" + rid);
-    c->set_referral_id(rid);
-    c->set_patient_id(pid);
+    StampReferralAction(c, "demo-cmp-", rid, pid);
     c->set_back_referral_notes("Diperiksa dokter puskesmas; terapi dimulai.");
     c->set_follow_up_instructions("Kontrol tekanan darah/gula darah di klinik desa tiap bulan.");
-    c->set_acted_by(kDoctorId);
-    SetTimestampNow(c->mutable_acted_at());
-    pub.Send(topics::kIntakeReferral, pid, rid, accept);
-    pub.Send(topics::kIntakeReferral, pid, rid, attend);
-    pub.Send(topics::kIntakeReferral, pid, rid, complete);
+    pub_->Send(topics::kIntakeReferral, pid, rid, accept);
+    pub_->Send(topics::kIntakeReferral, pid, rid, attend);
+    pub_->Send(topics::kIntakeReferral, pid, rid, complete);
   }
-  pub.Flush();
-  ok = ok && wait_for("referrals to be completed", [&] {
-         size_t completed = 0;
-         for (const auto& [rid, pid] : to_answer) completed += seen.referrals_completed.count(rid);
-         return completed >= completing;
-       });
 
-  // 6. SatuSehat: wait until the sandbox stops receiving new resources.
-  long last = -1;
-  int stable = 0;
-  while (std::chrono::steady_clock::now() < deadline && stable < 5) {
-    long now = print_progress();
-    stable = (now == last && now > 0) ? stable + 1 : 0;
-    last = now;
-    std::this_thread::sleep_for(1s);
-  }
-  progress_stop = true;
-  progress.join();
-  stop = true;
-  observer.join();
+  const DemoOptions& o_;
+  const klinik::CivilDate today_;
+  const std::vector<Resident> residents_;
+  const std::chrono::steady_clock::time_point deadline_;
+  std::ostream& out_;
+  std::ostream& err_;
+  std::mt19937_64 rng_;
+  Observed seen_;
+  std::atomic<bool> stop_observer_{false}, stop_progress_{false};
+  std::thread observer_, progress_;
+  std::unique_ptr<Publisher> pub_;
+  bool ok_ = true;  // false once a wait timed out
+  std::vector<std::string> pharmacy_requests_, screening_requests_;
+  std::vector<std::pair<std::string, klinik::v1::ScreeningCompleted>> done_screenings_;
+  size_t expected_referrals_ = 0, completing_ = 0;
+};
 
-  // Summary.
-  std::lock_guard lock(seen.mutex);
-  int eligible = 0, hypertensive = 0, hyperglycaemic = 0;
-  for (const auto& [id, sc] : done_screenings) {
-    eligible += sc.ckg_eligible();
-    hypertensive +=
-        sc.classification().bp_category() >= klinik::v1::BP_CATEGORY_HYPERTENSION_GRADE_1;
-    hyperglycaemic +=
-        sc.classification().glucose_category() >= klinik::v1::GLUCOSE_CATEGORY_DIABETES;
-  }
-  out << "\n=== demo day summary ===\n"
-      << "residents registered       " << seen.patient_by_request.size() << " (rejected "
-      << seen.registration_rejected.size() << ")\n"
-      << "screenings completed       " << done_screenings.size() << " (CKG-eligible " << eligible
-      << ", hypertension " << hypertensive << ", high glucose " << hyperglycaemic << ")\n"
-      << "dispenses                  " << seen.dispensed << " (rejected " << seen.dispense_rejected
-      << "), StockLow " << seen.stock_low << ", StockOut " << seen.stock_out << "\n"
-      << "referrals created          " << expected_referrals << ", completed " << completing
-      << ", open " << expected_referrals - completing << "\n";
-  for (const auto& [name, port] : o.metrics)
-    out << "processed by " << name << std::string(15 - std::min<size_t>(15, name.size()), ' ')
-        << ConsumedEvents(port) << "\n";
-  out << "SatuSehat resources        " << last << "\n";
-  if (!ok) return 1;
-  for (const auto& [name, port] : o.metrics) {
-    if (ConsumedEvents(port) <= 0) {
-      err << "demo: " << name << " processed nothing\n";
-      return 1;
-    }
-  }
-  return last > 0 ? 0 : 1;
+}  // namespace
+
+int RunDemo(const DemoOptions& o, std::ostream& out, std::ostream& err) {
+  klinik::CivilDate today = klinik::ToCivilDate(klinik::Clock::now());
+  std::vector<Resident> residents = MakeResidents(o.plan, today);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(o.timeout_seconds);
+  // Without the index every sync job would wait for its patient: a demo that proves nothing.
+  if (!o.sandbox_url.empty() && !SeedNationalIndex(o.sandbox_url, residents, err)) return 1;
+
+  DemoDay day(o, today, std::move(residents), deadline, out, err);
+  day.RegisterResidents();
+  day.DeliverStock();
+  day.ScreenResidents();
+  day.DispenseForFindings();
+  day.AnswerReferrals();
+  long synced = day.AwaitSatuSehat();
+  day.Stop();
+  return day.Summarize(synced);
 }
 
 }  // namespace klinikctl

@@ -483,81 +483,86 @@ HttpResponse Sandbox::SearchPerson(const HttpRequest& request, PersonKind kind) 
   return Json(200, SearchBundle(found, BaseUrl(request)));
 }
 
-Sandbox::Outcome Sandbox::Transaction(const json& bundle) {
-  if (!bundle.is_object() || bundle.value("resourceType", json()) != "Bundle" ||
-      bundle.value("type", json()) != "transaction") {
-    return {OutcomeStatus(400, IssueCode::kInvalid, "Bundle.type",
-                          "POST to the FHIR base needs a Bundle of type transaction")};
-  }
-  auto entries_it = bundle.find("entry");
-  if (entries_it == bundle.end() || !entries_it->is_array() || entries_it->empty()) {
-    return {
-        OutcomeStatus(400, IssueCode::kRequired, "Bundle.entry", "the transaction has no entries")};
-  }
-  struct Planned {
-    std::string type, id, method;
-    json resource;
-  };
-  std::vector<Planned> planned;
-  std::vector<Issue> issues;
-  std::map<std::string, std::string> full_urls;
-  for (size_t i = 0; i < entries_it->size(); ++i) {
-    const json& entry = (*entries_it)[i];
-    std::string at = "Bundle.entry[" + std::to_string(i) + "]";
-    auto fail = [&](std::string expression, std::string text) {
-      issues.push_back(
-          {IssueCode::kInvalid, at + expression, "entry " + std::to_string(i) + ": " + text, ""});
-    };
-    if (!entry.is_object() || !entry.contains("resource") || !entry["resource"].is_object() ||
-        !entry.contains("request") || !entry["request"].is_object()) {
-      fail("", "an entry needs a resource and a request");
-      continue;
-    }
-    const json& req = entry["request"];
-    std::string method = StringAt(req, "method");
-    std::string url = StringAt(req, "url");
-    std::vector<std::string> url_parts = Segments(url.substr(0, url.find('?')));
-    std::string type = StringAt(entry["resource"], "resourceType");
-    if (!IsWritableType(type)) {
-      fail(".resource.resourceType", "resourceType '" + type + "' cannot be written");
-      continue;
-    }
-    Planned p{type, "", method, entry["resource"]};
-    if (method == "POST" && url_parts.size() == 1 && url_parts[0] == type) {
-      p.id = NewUuid();
-    } else if (method == "PUT" && url_parts.size() == 2 && url_parts[0] == type) {
-      p.id = url_parts[1];
-    } else {
-      fail(".request", "request must be POST <Type> or PUT <Type>/<id> matching the resource");
-      continue;
-    }
-    if (entry.contains("fullUrl") && entry["fullUrl"].is_string()) {
-      full_urls[entry["fullUrl"].get<std::string>()] = type + "/" + p.id;
-    }
-    planned.push_back(std::move(p));
-  }
-  if (!issues.empty()) return {Outcome400(std::move(issues))};
-  for (Planned& p : planned) RewriteReferences(p.resource, full_urls);
+struct TransactionEntry {
+  std::string type, id, method;  // method: POST (id generated) or PUT
+  json resource;
+};
 
-  std::lock_guard lock(mutex_);
-  // Work on a copy: entries may reference each other in any order, and a failure anywhere
-  // must leave the real store untouched.
-  ResourceStore staged = store_;
-  TimePoint now = clock_();
+namespace {
+
+// Entry `i` of a transaction as a write, or nullopt with an issue when it is malformed.
+std::optional<TransactionEntry> PlanEntry(const json& entry, size_t i, std::vector<Issue>& issues) {
+  std::string at = "Bundle.entry[" + std::to_string(i) + "]";
+  auto fail = [&](std::string expression, std::string text) {
+    issues.push_back(
+        {IssueCode::kInvalid, at + expression, "entry " + std::to_string(i) + ": " + text, ""});
+    return std::nullopt;
+  };
+  if (!entry.is_object() || !entry.contains("resource") || !entry["resource"].is_object() ||
+      !entry.contains("request") || !entry["request"].is_object()) {
+    return fail("", "an entry needs a resource and a request");
+  }
+  const json& req = entry["request"];
+  std::string method = StringAt(req, "method");
+  std::string url = StringAt(req, "url");
+  std::vector<std::string> url_parts = Segments(url.substr(0, url.find('?')));
+  std::string type = StringAt(entry["resource"], "resourceType");
+  if (!IsWritableType(type)) {
+    return fail(".resource.resourceType", "resourceType '" + type + "' cannot be written");
+  }
+  TransactionEntry p{type, "", method, entry["resource"]};
+  if (method == "POST" && url_parts.size() == 1 && url_parts[0] == type) {
+    p.id = NewUuid();
+  } else if (method == "PUT" && url_parts.size() == 2 && url_parts[0] == type) {
+    p.id = url_parts[1];
+  } else {
+    return fail(".request", "request must be POST <Type> or PUT <Type>/<id> matching the resource");
+  }
+  return p;
+}
+
+// The writes of a transaction's entries, references between them (by fullUrl) rewritten to
+// Type/id; an issue for each malformed entry.
+std::vector<TransactionEntry> PlanTransaction(const json& entries, std::vector<Issue>& issues) {
+  std::vector<TransactionEntry> planned;
+  std::map<std::string, std::string> full_urls;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const json& entry = entries[i];
+    std::optional<TransactionEntry> p = PlanEntry(entry, i, issues);
+    if (!p) continue;
+    if (entry.contains("fullUrl") && entry["fullUrl"].is_string()) {
+      full_urls[entry["fullUrl"].get<std::string>()] = p->type + "/" + p->id;
+    }
+    planned.push_back(std::move(*p));
+  }
+  for (TransactionEntry& p : planned) RewriteReferences(p.resource, full_urls);
+  return planned;
+}
+
+// An entry of the transaction-response bundle.
+json EntryResponse(const std::string& status, const TransactionEntry& p, const std::string& version,
+                   TimePoint now) {
+  return {{"response",
+           {{"status", status},
+            {"location", p.type + "/" + p.id + "/_history/" + version},
+            {"etag", "W/\"" + version + "\""},
+            {"lastModified", FormatFhirDateTime(now)}}},
+          {"resource", {{"resourceType", p.type}, {"id", p.id}}}};
+}
+
+}  // namespace
+
+json Sandbox::StageTransaction(ResourceStore& staged, const std::vector<TransactionEntry>& entries,
+                               TimePoint now, std::vector<Issue>& issues) const {
   json responses = json::array();
-  for (size_t i = 0; i < planned.size(); ++i) {
-    Planned& p = planned[i];
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const TransactionEntry& p = entries[i];
     if (p.method == "POST") {
       for (Issue& issue : DuplicateIssues(staged, p.type, p.resource, "")) {
         issues.push_back(InEntry(std::move(issue), i, p.type));
       }
-      json stored = staged.CreateWithId(p.type, p.id, p.resource, now);
-      responses.push_back({{"response",
-                            {{"status", "201 Created"},
-                             {"location", p.type + "/" + p.id + "/_history/1"},
-                             {"etag", "W/\"1\""},
-                             {"lastModified", FormatFhirDateTime(now)}}},
-                           {"resource", {{"resourceType", p.type}, {"id", p.id}}}});
+      staged.CreateWithId(p.type, p.id, p.resource, now);
+      responses.push_back(EntryResponse("201 Created", p, "1", now));
       continue;
     }
     if (staged.Get(p.type, p.id) == nullptr || p.resource.value("id", json()) != p.id) {
@@ -573,13 +578,31 @@ Sandbox::Outcome Sandbox::Transaction(const json& bundle) {
     }
     json stored = *staged.Update(p.type, p.id, p.resource, now);
     std::string version = stored["meta"]["versionId"];
-    responses.push_back({{"response",
-                          {{"status", "200 OK"},
-                           {"location", p.type + "/" + p.id + "/_history/" + version},
-                           {"etag", "W/\"" + version + "\""},
-                           {"lastModified", FormatFhirDateTime(now)}}},
-                         {"resource", {{"resourceType", p.type}, {"id", p.id}}}});
+    responses.push_back(EntryResponse("200 OK", p, version, now));
   }
+  return responses;
+}
+
+Sandbox::Outcome Sandbox::Transaction(const json& bundle) {
+  if (!bundle.is_object() || bundle.value("resourceType", json()) != "Bundle" ||
+      bundle.value("type", json()) != "transaction") {
+    return {OutcomeStatus(400, IssueCode::kInvalid, "Bundle.type",
+                          "POST to the FHIR base needs a Bundle of type transaction")};
+  }
+  auto entries_it = bundle.find("entry");
+  if (entries_it == bundle.end() || !entries_it->is_array() || entries_it->empty()) {
+    return {
+        OutcomeStatus(400, IssueCode::kRequired, "Bundle.entry", "the transaction has no entries")};
+  }
+  std::vector<Issue> issues;
+  std::vector<TransactionEntry> planned = PlanTransaction(*entries_it, issues);
+  if (!issues.empty()) return {Outcome400(std::move(issues))};
+
+  std::lock_guard lock(mutex_);
+  // Work on a copy: entries may reference each other in any order, and a failure anywhere
+  // must leave the real store untouched.
+  ResourceStore staged = store_;
+  json responses = StageTransaction(staged, planned, clock_(), issues);
   // Validate once everything is staged, so references between entries resolve.
   for (size_t i = 0; i < planned.size(); ++i) {
     for (Issue& issue :
@@ -599,88 +622,100 @@ HttpResponse Sandbox::HandleControl(const HttpRequest& request) {
   const std::string& m = request.method;
   const std::string& path = request.path;
   if (path == "/_sandbox/health" && m == "GET") return Json(200, {{"status", "ok"}});
-  if (path == "/_sandbox/seed" && m == "POST") {
-    auto body = ParseJson(request.body);
-    if (!body) return ControlError(400, "the body is not valid JSON");
-    json list = body->is_array() ? *body : json::array({*body});
-    std::vector<Person> people;
-    for (const json& entry : list) {
-      std::string error;
-      auto person = ParsePerson(entry, &error);
-      if (!person) return ControlError(400, error);
-      people.push_back(*person);
-    }
-    std::lock_guard lock(mutex_);
-    for (const Person& person : people) store_.Seed(person);
-    log::Info("index seeded", {{"people", people.size()}});
-    return NoContent();
-  }
-  if (path == "/_sandbox/faults") {
-    if (m == "DELETE") {
-      std::lock_guard lock(mutex_);
-      faults_.Clear();
-      log::Info("faults cleared");
-      return NoContent();
-    }
-    if (m == "GET") {
-      std::lock_guard lock(mutex_);
-      return Json(200, {{"faults", faults_.ToJson()}});
-    }
-    if (m == "POST") {
-      auto body = ParseJson(request.body);
-      if (!body) return ControlError(400, "the body is not valid JSON");
-      std::string error;
-      auto fault = ParseFault(*body, &error);
-      if (!fault) return ControlError(400, error);
-      std::lock_guard lock(mutex_);
-      if (fault->kind == Fault::Kind::kExpireTokens) {
-        TimePoint now = clock_();
-        for (auto& [token, expiry] : tokens_) expiry = std::min(expiry, now);
-        log::Info("every issued token expired", {{"tokens", tokens_.size()}});
-      } else {
-        log::Info("fault queued", {{"fault", FaultToJson(*fault)}});
-        faults_.Add(*fault);
-      }
-      return NoContent();
-    }
-  }
-  if (path == "/_sandbox/resources" && m == "GET") {
-    std::string type, system, value;
-    bool by_identifier = false;
-    for (const auto& [k, v] : ParseQuery(request.query)) {
-      if (k == "type") type = v;
-      if (k == "identifier") {
-        by_identifier = true;
-        auto bar = v.find('|');
-        system = bar == std::string::npos ? "" : v.substr(0, bar);
-        value = bar == std::string::npos ? v : v.substr(bar + 1);
-      }
-    }
-    if (!type.empty() && !IsWritableType(type))
-      return ControlError(400, "unknown resource type " + type);
-    std::lock_guard lock(mutex_);
-    std::vector<json> list = store_.List(type);
-    if (by_identifier) {
-      std::erase_if(
-          list, [&](const json& r) { return !HasIdentifier(r, system, value, system.empty()); });
-    }
-    return Json(200, {{"count", list.size()}, {"resources", list}});
-  }
+  if (path == "/_sandbox/seed" && m == "POST") return SeedIndex(request);
+  if (path == "/_sandbox/faults" && (m == "DELETE" || m == "GET" || m == "POST"))
+    return HandleFaults(request);
+  if (path == "/_sandbox/resources" && m == "GET") return ListResources(request);
   if (path == "/_sandbox/stats" && m == "GET") {
     std::lock_guard lock(mutex_);
     return Json(200, Stats());
   }
-  if (path == "/_sandbox/reset" && m == "POST") {
+  if (path == "/_sandbox/reset" && m == "POST") return Reset();
+  return ControlError(404, "no control endpoint " + m + " " + path);
+}
+
+// POST /_sandbox/seed: one person or a list; all or none are added.
+HttpResponse Sandbox::SeedIndex(const HttpRequest& request) {
+  auto body = ParseJson(request.body);
+  if (!body) return ControlError(400, "the body is not valid JSON");
+  json list = body->is_array() ? *body : json::array({*body});
+  std::vector<Person> people;
+  for (const json& entry : list) {
+    std::string error;
+    auto person = ParsePerson(entry, &error);
+    if (!person) return ControlError(400, error);
+    people.push_back(*person);
+  }
+  std::lock_guard lock(mutex_);
+  for (const Person& person : people) store_.Seed(person);
+  log::Info("index seeded", {{"people", people.size()}});
+  return NoContent();
+}
+
+// /_sandbox/faults: DELETE clears the plan, GET lists it, POST queues a fault (expire_tokens
+// acts at once instead).
+HttpResponse Sandbox::HandleFaults(const HttpRequest& request) {
+  if (request.method == "DELETE") {
     std::lock_guard lock(mutex_);
-    store_.ClearResources();
     faults_.Clear();
-    requests_by_status_.clear();
-    tokens_issued_ = 0;
-    faults_injected_ = 0;
-    log::Info("sandbox reset");
+    log::Info("faults cleared");
     return NoContent();
   }
-  return ControlError(404, "no control endpoint " + m + " " + path);
+  if (request.method == "GET") {
+    std::lock_guard lock(mutex_);
+    return Json(200, {{"faults", faults_.ToJson()}});
+  }
+  auto body = ParseJson(request.body);
+  if (!body) return ControlError(400, "the body is not valid JSON");
+  std::string error;
+  auto fault = ParseFault(*body, &error);
+  if (!fault) return ControlError(400, error);
+  std::lock_guard lock(mutex_);
+  if (fault->kind == Fault::Kind::kExpireTokens) {
+    TimePoint now = clock_();
+    for (auto& [token, expiry] : tokens_) expiry = std::min(expiry, now);
+    log::Info("every issued token expired", {{"tokens", tokens_.size()}});
+  } else {
+    log::Info("fault queued", {{"fault", FaultToJson(*fault)}});
+    faults_.Add(*fault);
+  }
+  return NoContent();
+}
+
+// GET /_sandbox/resources[?type=T][&identifier=system|value]: what was stored.
+HttpResponse Sandbox::ListResources(const HttpRequest& request) {
+  std::string type, system, value;
+  bool by_identifier = false;
+  for (const auto& [k, v] : ParseQuery(request.query)) {
+    if (k == "type") type = v;
+    if (k == "identifier") {
+      by_identifier = true;
+      auto bar = v.find('|');
+      system = bar == std::string::npos ? "" : v.substr(0, bar);
+      value = bar == std::string::npos ? v : v.substr(bar + 1);
+    }
+  }
+  if (!type.empty() && !IsWritableType(type))
+    return ControlError(400, "unknown resource type " + type);
+  std::lock_guard lock(mutex_);
+  std::vector<json> list = store_.List(type);
+  if (by_identifier) {
+    std::erase_if(list,
+                  [&](const json& r) { return !HasIdentifier(r, system, value, system.empty()); });
+  }
+  return Json(200, {{"count", list.size()}, {"resources", list}});
+}
+
+// POST /_sandbox/reset: resources, faults and counters cleared; the seeded index is kept.
+HttpResponse Sandbox::Reset() {
+  std::lock_guard lock(mutex_);
+  store_.ClearResources();
+  faults_.Clear();
+  requests_by_status_.clear();
+  tokens_issued_ = 0;
+  faults_injected_ = 0;
+  log::Info("sandbox reset");
+  return NoContent();
 }
 
 json Sandbox::Stats() const {

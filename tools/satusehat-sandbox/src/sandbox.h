@@ -52,6 +52,8 @@ struct HttpResponse {
 [[nodiscard]] std::vector<std::pair<std::string, std::string>> ParseQuery(std::string_view query);
 [[nodiscard]] std::string UrlDecode(std::string_view text);
 
+struct TransactionEntry;  // one write of a transaction bundle (sandbox.cc)
+
 class Sandbox {
  public:
   using ClockFn = std::function<TimePoint()>;
@@ -73,6 +75,11 @@ class Sandbox {
   };
 
   HttpResponse HandleControl(const HttpRequest& request);
+  // The control API's endpoints (HandleControl routes to them).
+  HttpResponse SeedIndex(const HttpRequest& request);
+  HttpResponse HandleFaults(const HttpRequest& request);
+  HttpResponse ListResources(const HttpRequest& request);
+  HttpResponse Reset();
   HttpResponse HandleApi(const HttpRequest& request);
   HttpResponse HandleToken(const HttpRequest& request);
   Outcome HandleFhir(const HttpRequest& request);
@@ -82,6 +89,11 @@ class Sandbox {
   HttpResponse Search(const HttpRequest& request, const std::string& type);
   HttpResponse SearchPerson(const HttpRequest& request, PersonKind kind);
   Outcome Transaction(const nlohmann::json& bundle);
+  // Applies a transaction's writes to `staged` (a copy of the store) at `now`; returns the
+  // entries' responses and adds an issue for each write that cannot be applied.
+  nlohmann::json StageTransaction(ResourceStore& staged,
+                                  const std::vector<TransactionEntry>& entries, TimePoint now,
+                                  std::vector<Issue>& issues) const;
   // Issues for a duplicate of the unique identifier in `store` (rule 20002), ignoring `self_id`.
   std::vector<Issue> DuplicateIssues(const ResourceStore& store, const std::string& type,
                                      const nlohmann::json& resource,

@@ -186,8 +186,14 @@ class OutboxRelay {
 
  private:
   struct Round;
+  struct Sending;  // one round's rows on their way to Kafka (outbox.cc)
   void Loop();
   Round SendRound(Transaction& tx);
+  // Hands the decoded rows to the producer in order, until one is refused for a reason that
+  // may pass; rows that cannot be sent at all go to round.to_park.
+  void SendRows(const Rows& rows, Sending& sending, Round& round);
+  // Sorts the queued rows by their delivery reports: delivered, to park or to send again.
+  static void SettleRows(Sending& sending, Round& round);
   void Finish(Transaction& tx, const Round& round);
   void Park(Transaction& tx, const OutboxRow& row, const std::string& reason);
   void Observe(const Round& round);
