@@ -1,8 +1,8 @@
 # The services of services/services.json, the one list of them (README.md, "Adding a service").
 # The top-level CMakeLists.txt loads the manifest and adds services/<name> for each entry; each
 # services/<name>/CMakeLists.txt declares its targets with klinik_add_service(), so every service
-# is built, linked and installed the same way; the bench and the integration tests get the list
-# from the generated header klinik/service_manifest.h (target klinik_service_manifest).
+# is built, linked and installed the same way; klinik_add_service_targets() then gives the
+# bench and the integration tests the list as the generated header klinik/service_manifest.h.
 set(KLINIK_SERVICE_MANIFEST ${CMAKE_SOURCE_DIR}/services/services.json)
 
 # Sets KLINIK_SERVICES (names in start order) and KLINIK_SERVICE_<name>_BINARY in the caller's
@@ -73,11 +73,12 @@ function(klinik_add_service name)
   install(TARGETS ${binary} RUNTIME DESTINATION bin COMPONENT services)
 endfunction()
 
-# After every service was added: checks each declared its binary, and generates
-# klinik/service_manifest.h (INTERFACE target klinik_service_manifest) for the C++ harnesses that
-# start all services. The header is rewritten only when the list changes, so nothing rebuilds
-# needlessly.
-function(klinik_add_service_manifest_header)
+# After every service was added: checks each declared its binary; adds klinik_services (every
+# binary: what the container image builds) and generates klinik/service_manifest.h (INTERFACE
+# target klinik_service_manifest) for the C++ harnesses that start all services. The header is
+# rewritten only when the list changes, so nothing rebuilds needlessly. Sets
+# KLINIK_SERVICE_BINARIES in the caller's scope.
+function(klinik_add_service_targets)
   set(entries "")
   set(binaries "")
   foreach(name ${KLINIK_SERVICES})
@@ -111,6 +112,8 @@ inline constexpr std::array<ServiceEntry, @count@> kServices = {{
 
 }  // namespace klinik::manifest
 ")
+  add_custom_target(klinik_services)
+  add_dependencies(klinik_services ${binaries})
   add_library(klinik_service_manifest INTERFACE)
   target_include_directories(klinik_service_manifest INTERFACE ${dir})
   set(KLINIK_SERVICE_BINARIES ${binaries} PARENT_SCOPE)
