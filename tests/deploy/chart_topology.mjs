@@ -54,7 +54,7 @@ function checkManifest(m, topics) {
     for (const t of [...consumed(s), ...(s.publishes ?? [])])
       if (!(t in topics)) problems.push(`manifest: ${s.name} names ${t}, which is not in topics.h`);
     for (const c of s.consumers ?? []) {
-      if (!c.group?.startsWith(`klinik-${s.name}`)) problems.push(`manifest: ${s.name}'s consumer group ${c.group} must be klinik-${s.name} plus a suffix`);
+      if (!c.group?.startsWith(`klinik-${s.name}`)) problems.push(`manifest: ${s.name}'s consumer group ${c.group} must start with klinik-${s.name}, the default KLINIK_CONSUMER_GROUP`);
       if (!(c.topics ?? []).length) problems.push(`manifest: ${s.name}'s consumer ${c.group} consumes no topic`);
     }
     for (const [callee, env] of Object.entries(s.calls ?? {})) {
@@ -197,7 +197,7 @@ const mutations = [
   ["subscribers' topic enum lacks a fact topic", { schema: (s) => { subscriberTopics(s).enum.pop(); } },
     /is in the manifest's publishes but not in values.schema.json/],
   ["chart's copy of the manifest is stale", { chartManifestText: (t) => t + " " }, /files\/services.json differs/],
-  ["group without the service's prefix", { manifest: (m) => { service(m, "pharmacy").consumers[0].group = "klinik-stock"; } }, /must be klinik-pharmacy plus a suffix/],
+  ["group without the service's prefix", { manifest: (m) => { service(m, "pharmacy").consumers[0].group = "klinik-stock"; } }, /must start with klinik-pharmacy,/],
   ["service listed before the service it calls", { manifest: (m) => { m.services.unshift(...m.services.splice(1, 1)); } }, /calls registration, which must be listed before it/],
 ];
 
