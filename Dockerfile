@@ -1,8 +1,9 @@
 # One image for every KlinikDesa service; the Deployment chooses the service by command, e.g.
 #   docker build -t <registry>/klinik:0.1.0 .
 #   docker run --rm <registry>/klinik:0.1.0 /usr/local/bin/registration
-# The build stage runs the project's own CMake build (tests off); the runtime stage holds only
-# the shared libraries the binaries load, and runs as an unprivileged user.
+# The build stage runs the project's own CMake build (tests off) of every service in
+# services/services.json (target klinik_services, install component `services`); the runtime stage
+# holds only the shared libraries the binaries load, and runs as an unprivileged user.
 
 FROM debian:12 AS build
 RUN apt-get update \
@@ -15,11 +16,8 @@ RUN apt-get update \
 WORKDIR /src
 COPY . .
 RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKLINIK_BUILD_TESTS=OFF \
- && cmake --build /build --target registration screening pharmacy referral satusehat-sync \
- && mkdir -p /out \
- && for s in registration screening pharmacy referral satusehat-sync; do \
-      install -m 0755 -s "/build/services/$s/$s" /out/; \
-    done
+ && cmake --build /build --target klinik_services \
+ && cmake --install /build --component services --prefix /out --strip
 
 FROM debian:12-slim AS runtime
 RUN apt-get update \
@@ -31,7 +29,7 @@ RUN apt-get update \
  && groupadd --system --gid 10001 klinik \
  && useradd --system --uid 10001 --gid klinik --home-dir /var/lib/klinik --no-create-home --shell /usr/sbin/nologin klinik \
  && install -d -o klinik -g klinik -m 0750 /var/lib/klinik
-COPY --from=build /out/ /usr/local/bin/
+COPY --from=build /out/bin/ /usr/local/bin/
 # Fail the image build, not the first pod, when a runtime library is missing.
 RUN for b in /usr/local/bin/*; do if ldd "$b" | grep 'not found'; then echo "missing library for $b" >&2; exit 1; fi; done
 USER 10001:10001

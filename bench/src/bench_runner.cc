@@ -12,11 +12,13 @@
 #include <mutex>
 #include <random>
 #include <set>
+#include <stdexcept>
 #include <thread>
 
 #include "event_generator.h"
 #include "klinik/cloudevents.h"
 #include "klinik/kafka.h"
+#include "klinik/service_manifest.h"
 #include "klinik/time_util.h"
 #include "klinik/topics.h"
 #include "klinik/v1/referral.pb.h"
@@ -44,12 +46,18 @@ double Since(Steady::time_point t) {
 
 void Say(const std::string& line) { std::cerr << "bench: " << line << std::endl; }
 
+std::string BinaryOf(const std::string& service) {
+  for (const auto& entry : klinik::manifest::kServices) {
+    if (entry.name == service) return kt::BinaryPath(std::string(entry.binary));
+  }
+  throw std::invalid_argument(service + " is not in services/services.json");
+}
+
 // One service process: started on its database, found through its ports file.
 class Service {
  public:
   Service(std::string name, std::map<std::string, std::string> env) : name_(std::move(name)) {
-    process_ = std::make_unique<kt::ChildProcess>(kt::BinaryPath("services/" + name_ + "/" + name_),
-                                                  std::vector<std::string>{}, env);
+    process_ = std::make_unique<kt::ChildProcess>(BinaryOf(name_), std::vector<std::string>{}, env);
     if (!process_->WaitForPorts(60s, &grpc_port_, &http_port_))
       throw std::runtime_error(name_ + " did not start: " + process_->Output());
     int status = 0;
@@ -408,12 +416,14 @@ class Pass {
   // ---- 4a. idle memory ------------------------------------------------------------------
 
   json Idle() {
-    Say("idle memory of the five services");
-    for (const char* s : {"registration", "screening", "pharmacy", "referral", "satusehat-sync"})
-      dbs_[s] = NewDatabase();
+    Say("idle memory of every service");
+    for (const auto& entry : klinik::manifest::kServices)
+      dbs_[std::string(entry.name)] = NewDatabase();
     std::vector<std::unique_ptr<Service>> running;
-    for (const char* s : {"registration", "screening", "pharmacy", "referral", "satusehat-sync"})
+    for (const auto& entry : klinik::manifest::kServices) {
+      std::string s(entry.name);
       running.push_back(std::make_unique<Service>(s, EnvFor(s, dbs_[s], "-bench")));
+    }
     std::this_thread::sleep_for(5s);
     json out = json::object();
     for (auto& s : running) {

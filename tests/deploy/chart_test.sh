@@ -4,6 +4,8 @@
 #   chart_test.sh render   <values-file|default>   helm template, then validate.mjs on the output
 #   chart_test.sh refuses                          bad values fail at render time, naming the problem
 #   chart_test.sh selftest                         validate.mjs refuses unknown kinds and fields
+#   chart_test.sh topology                         services, topics and consumer groups of the chart
+#                                                  match services/services.json and topics.h
 # helm comes from tools/dev/deps.d/helm.sh and the schema packages from
 # tools/dev/deps.d/node-deploy.sh; both run here when their tool is missing.
 set -euo pipefail
@@ -156,8 +158,13 @@ case "$cmd" in
     need_modules
     node "$here/validate.mjs" --modules "$modules" --self-test
     ;;
+  topology)
+    need_helm
+    need_modules
+    node "$here/chart_topology.mjs" --modules "$modules" --helm "$helm" --root "$root"
+    ;;
   *)
-    echo "usage: chart_test.sh lint|render <values-file|default> | refuses | selftest" >&2
+    echo "usage: chart_test.sh lint|render <values-file|default> | refuses | selftest | topology" >&2
     exit 2
     ;;
 esac

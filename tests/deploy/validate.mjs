@@ -17,6 +17,7 @@ import { createRequire } from "node:module";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { topicsFromHeader } from "./topics_header.mjs";
 
 const args = process.argv.slice(2);
 function takeOption(name) {
@@ -111,17 +112,6 @@ async function validateObject(obj) {
     }
   }
   return problems;
-}
-
-// Topic name → partitions, parsed from topics.h (the one list of topics).
-function topicsFromHeader(path) {
-  const text = readFileSync(path, "utf8");
-  const names = {};
-  for (const m of text.matchAll(/inline constexpr std::string_view (k\w+) = "([^"]+)";/g)) names[m[1]] = m[2];
-  const partitions = {};
-  for (const m of text.matchAll(/\{(k\w+),\s*(\d+),\s*KeyKind::\w+\}/g)) partitions[names[m[1]]] = Number(m[2]);
-  if (Object.keys(partitions).length === 0) throw new Error(`no topics found in ${path}`);
-  return partitions;
 }
 
 function envValue(container, name) {

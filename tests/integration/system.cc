@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "klinik/cloudevents.h"
+#include "klinik/service_manifest.h"
 #include "klinik/time_util.h"
 #include "klinik/topics.h"
 
@@ -15,7 +16,10 @@ namespace {
 using namespace std::chrono_literals;
 
 std::string BinaryOf(const std::string& service) {
-  return testing::BinaryPath("services/" + service + "/" + service);
+  for (const auto& entry : manifest::kServices) {
+    if (entry.name == service) return testing::BinaryPath(std::string(entry.binary));
+  }
+  throw std::invalid_argument(service + " is not in services/services.json");
 }
 
 }  // namespace
@@ -40,8 +44,10 @@ System::System() : group_suffix_("-it-" + NewUuid().substr(0, 8)) {
   }
   int port = nlohmann::json::parse(std::ifstream(ports)).at("http").get<int>();
   sandbox_url_ = "http://127.0.0.1:" + std::to_string(port);
-  for (const char* s : kServices) db_urls_[s] = testing::FreshPostgresDatabase();
-  for (const char* s : kServices) Start(s);
+  // Manifest order is start order: screening needs registration's gRPC port in its environment.
+  for (const auto& s : manifest::kServices)
+    db_urls_[std::string(s.name)] = testing::FreshPostgresDatabase();
+  for (const auto& s : manifest::kServices) Start(std::string(s.name));
 }
 
 System::~System() {

@@ -1,6 +1,7 @@
-// The whole system as separate processes for scenario tests: the SatuSehat sandbox and the five
-// services, each on its own PostgreSQL schema, all on the shared real Kafka. Tests drive it only
-// through the intake topics, gRPC and the sandbox's control API — as real clients do.
+// The whole system as separate processes for scenario tests: the SatuSehat sandbox and every
+// service of services/services.json, each on its own PostgreSQL schema, all on the shared real
+// Kafka. Tests drive it only through the intake topics, gRPC and the sandbox's control API — as
+// real clients do.
 #pragma once
 
 #include <chrono>
@@ -18,8 +19,6 @@
 namespace klinik::integration {
 
 inline constexpr const char* kOrgId = "10000004";
-inline constexpr const char* kServices[] = {"registration", "screening", "pharmacy", "referral",
-                                            "satusehat-sync"};
 
 class System {
  public:

@@ -10,7 +10,7 @@ packages=(
   librdkafka-dev libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   prometheus-cpp-dev libcivetweb-dev libgtest-dev libgmock-dev libsqlite3-dev libpq-dev
   libcurl4-openssl-dev nlohmann-json3-dev uuid-dev
-  postgresql default-jdk-headless maven python3 curl
+  postgresql default-jdk-headless maven python3 curl jq
 )
 # Parts of the project that need more Debian packages list them, one a line, in
 # tools/dev/packages/<part>.txt.

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # make run: the whole system on embedded defaults — the devbroker (librdkafka's mock cluster),
-# the five services on SQLite files in run/, and the SatuSehat sandbox — then the demo day.
+# every service of services/services.json on SQLite files in run/, and the SatuSehat sandbox —
+# then the demo day.
 #
 #   tools/dev/run.sh BUILD_DIR [--no-demo] [--exit-after-demo] [--residents N]
 #
 # Ctrl-C (or SIGTERM) stops every process cleanly. A process that dies is reported.
 # KLINIK_RUN_DIR (default ./run) holds the databases, logs and the devbroker's address;
-# KLINIK_RUN_FREE_PORTS=1 picks free ports instead of the fixed ones below (tests use it).
+# KLINIK_RUN_FREE_PORTS=1 picks free ports instead of the manifest's dev_ports (tests use it).
 set -uo pipefail
 
 build=${1:?usage: run.sh BUILD_DIR [--no-demo] [--exit-after-demo] [--residents N]}
@@ -33,26 +34,29 @@ mkdir -p "$run/logs"
 # databases from an earlier run would not match its (empty) topics and offsets.
 rm -f "$run"/*.ports "$run/devbroker.bootstrap" "$run"/*.db "$run"/*.db-wal "$run"/*.db-shm
 
-services=(registration screening pharmacy referral satusehat-sync)
-declare -A grpc_port http_port binary pid
-binary[registration]=$build/services/registration/registration
-binary[screening]=$build/services/screening/screening
-binary[pharmacy]=$build/services/pharmacy/pharmacy
-binary[referral]=$build/services/referral/referral
-binary[satusehat-sync]=$build/services/satusehat-sync/satusehat-sync
-
+# The services, their binaries, fixed ports and gRPC dependencies: services/services.json, in
+# its order (each service after the services it calls).
+manifest=$root/services/services.json
+command -v jq >/dev/null || { echo "run.sh: jq is missing (make deps installs it)" >&2; exit 2; }
+services=()
+declare -A grpc_port http_port binary pid calls learned
 # Fixed ports by default; with KLINIK_RUN_FREE_PORTS=1 every process binds port 0 and reports
 # the port it got in its ports file (no window in which another process can take a chosen port).
 free=${KLINIK_RUN_FREE_PORTS:-0}
-i=0
-for s in "${services[@]}"; do
-  i=$((i + 1))
+while IFS=$'\t' read -r s bin grpc http; do
+  services+=("$s")
+  binary[$s]=$build/services/$s/$bin
   if [ "$free" = 1 ]; then
     grpc_port[$s]=0; http_port[$s]=0
   else
-    grpc_port[$s]=$((50050 + i)); http_port[$s]=$((9100 + i))
+    grpc_port[$s]=$grpc; http_port[$s]=$http
   fi
-done
+done < <(jq -r '.services[] | [.name, .binary, .dev_ports.grpc, .dev_ports.http] | @tsv' "$manifest")
+[ ${#services[@]} -gt 0 ] || { echo "run.sh: no services in $manifest" >&2; exit 2; }
+# calls[service] = "callee=ENV_VAR …": the variable that carries the callee's gRPC address.
+while IFS=$'\t' read -r s callee var; do
+  calls[$s]+="$callee=$var "
+done < <(jq -r '.services[] | .name as $n | (.calls // {}) | to_entries[] | [$n, .key, .value] | @tsv' "$manifest")
 sandbox_port=8089
 [ "$free" = 1 ] && sandbox_port=0
 
@@ -109,7 +113,7 @@ printf '%s' dev-secret >"$run/satusehat.secret"
 sandbox_port=$(port_from "$run/sandbox.ports" http "${pid[sandbox]}") ||
   die "the SatuSehat sandbox did not start: $(tail -n 3 "$run/logs/sandbox.log" 2>/dev/null)"
 
-# 3. The five services.
+# 3. The services.
 common_env=(
   "KLINIK_KAFKA_BOOTSTRAP_SERVERS=$bootstrap"
   # The mock cluster rebalances only after session.timeout.ms - 1 s (TOOLCHAIN.md).
@@ -117,14 +121,18 @@ common_env=(
   "KLINIK_SHUTDOWN_TIMEOUT=15s"
 )
 start_service() {
-  local s=$1
+  local s=$1 call callee address_env=()
   [ -x "${binary[$s]}" ] || die "${binary[$s]} is missing: run make build"
-  env "${common_env[@]}" \
+  for call in ${calls[$s]:-}; do
+    callee=${call%%=*}
+    learn_ports "$callee"
+    address_env+=("${call#*=}=127.0.0.1:${grpc_port[$callee]}")
+  done
+  env "${common_env[@]}" "${address_env[@]}" \
     KLINIK_DATABASE_URL="sqlite://$run/$s.db" \
     KLINIK_GRPC_ADDRESS="127.0.0.1:${grpc_port[$s]}" \
     KLINIK_HTTP_ADDRESS="127.0.0.1:${http_port[$s]}" \
     KLINIK_PORTS_FILE="$run/$s.ports" \
-    KLINIK_REGISTRATION_ADDRESS="127.0.0.1:${grpc_port[registration]}" \
     KLINIK_DEFAULT_PUSKESMAS_ID="puskesmas-320415" \
     KLINIK_SATUSEHAT_AUTH_URL="http://127.0.0.1:$sandbox_port/oauth2/v1" \
     KLINIK_SATUSEHAT_FHIR_URL="http://127.0.0.1:$sandbox_port/fhir-r4/v1" \
@@ -137,18 +145,19 @@ start_service() {
     "${binary[$s]}" >"$run/logs/$s.log" 2>&1 &
   pid[$s]=$!
 }
+# Waits (free ports only) until a started service reported its ports; once per service.
 learn_ports() {
   local s=$1
-  [ "$free" = 1 ] || return 0
+  [ "$free" = 1 ] && [ -z "${learned[$s]:-}" ] || return 0
   grpc_port[$s]=$(port_from "$run/$s.ports" grpc "${pid[$s]}") &&
     http_port[$s]=$(port_from "$run/$s.ports" http "${pid[$s]}") ||
     die "$s died at start: $(tail -n 3 "$run/logs/$s.log" 2>/dev/null)"
+  learned[$s]=1
 }
-# Registration first: screening needs its gRPC address.
-start_service registration
-learn_ports registration
-for s in "${services[@]:1}"; do start_service "$s"; done
-for s in "${services[@]:1}"; do learn_ports "$s"; done
+# In manifest order, so a service's callees have started; start_service waits only for the
+# ports of the services it calls (screening: registration), the rest start at once.
+for s in "${services[@]}"; do start_service "$s"; done
+for s in "${services[@]}"; do learn_ports "$s"; done
 
 # 4. Wait until every service is ready, then show what runs where.
 ready() { curl -fs --noproxy "*" "http://127.0.0.1:$1/readyz" >/dev/null 2>&1; }

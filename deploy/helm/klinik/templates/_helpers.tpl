@@ -1,8 +1,9 @@
 {{/*
-Shared helpers. The service topology (what each service consumes and publishes) and the topic
-list are facts of the code, not settings: they mirror ARCHITECTURE.md and
-services/common/include/klinik/topics.h, and tests/deploy checks the rendered KafkaTopics against
-topics.h so the two cannot drift.
+Shared helpers. The services and their topology (what each consumes, in which consumer groups,
+and publishes) are facts of the code, not settings: they come from files/services.json, a copy of
+services/services.json; the partition counts below mirror services/common/include/klinik/topics.h.
+tests/deploy (deploy.chart_topology) checks the copy, values.yaml, values.schema.json and the
+rendered objects against the manifest and topics.h, so none of them can drift.
 */}}
 
 {{- define "klinik.name" -}}
@@ -54,61 +55,77 @@ app.kubernetes.io/instance: {{ $root.Release.Name }}
 app.kubernetes.io/component: service
 {{- end -}}
 
-{{/*
-What each service consumes and publishes (ARCHITECTURE.md, "Services"). Every service also
-writes dead letters. `consumes` feeds the KEDA triggers and the consumer ACLs; `publishes` the
-producer ACLs.
-*/}}
-{{- define "klinik.topology" -}}
-registration:
-  consumes: [klinik.intake.registration.v1]
-  publishes: [klinik.patients.v1]
-screening:
-  consumes: [klinik.intake.screening.v1]
-  publishes: [klinik.screenings.v1]
-pharmacy:
-  consumes: [klinik.intake.pharmacy.v1]
-  publishes: [klinik.pharmacy.v1]
-referral:
-  consumes: [klinik.intake.referral.v1, klinik.screenings.v1]
-  publishes: [klinik.referrals.v1]
-satusehat-sync:
-  consumes: [klinik.patients.v1, klinik.screenings.v1, klinik.pharmacy.v1, klinik.referrals.v1]
-  publishes: [klinik.satusehat.v1]
+{{/* The service manifest (files/services.json) as a string; callers apply fromJson. */}}
+{{- define "klinik.manifest" -}}
+{{- .Files.Get "files/services.json" -}}
 {{- end -}}
 
 {{/*
-Topics and their production partition counts (topics.h kAll). `fact` marks the topics services
-publish their facts on: the ones provincial subscribers may read.
+One service's entry of the manifest, as JSON: binary (in /usr/local/bin of the image), consumers
+(each a consumer group and its topics: the KEDA triggers and the consumer ACLs), consumes (all
+consumed topics), publishes (the producer ACLs, with the dead-letter topic every service writes).
+Call with (list $ "registration").
 */}}
+{{- define "klinik.serviceTopology" -}}
+{{- $manifest := include "klinik.manifest" (index . 0) | fromJson -}}
+{{- $found := dict -}}
+{{- range $manifest.services -}}
+{{- if eq .name (index $ 1) -}}
+{{- $consumes := list -}}
+{{- range .consumers -}}{{- $consumes = concat $consumes .topics -}}{{- end -}}
+{{- $found = dict "binary" .binary "consumers" .consumers "consumes" (uniq $consumes) "publishes" .publishes -}}
+{{- end -}}
+{{- end -}}
+{{- if not $found -}}
+{{- fail (printf "services.%s is not a service of files/services.json (services/services.json)" (index . 1)) -}}
+{{- end -}}
+{{- toJson $found -}}
+{{- end -}}
+
+{{/* Topics and their production partition counts (topics.h kAll). */}}
 {{- define "klinik.topics" -}}
-klinik.intake.registration.v1: {partitions: 12, fact: false}
-klinik.patients.v1: {partitions: 12, fact: true}
-klinik.intake.screening.v1: {partitions: 12, fact: false}
-klinik.screenings.v1: {partitions: 12, fact: true}
-klinik.intake.pharmacy.v1: {partitions: 12, fact: false}
-klinik.pharmacy.v1: {partitions: 12, fact: true}
-klinik.intake.referral.v1: {partitions: 12, fact: false}
-klinik.referrals.v1: {partitions: 12, fact: true}
-klinik.satusehat.v1: {partitions: 12, fact: true}
-klinik.deadletter.v1: {partitions: 3, fact: false}
+klinik.intake.registration.v1: 12
+klinik.patients.v1: 12
+klinik.intake.screening.v1: 12
+klinik.screenings.v1: 12
+klinik.intake.pharmacy.v1: 12
+klinik.pharmacy.v1: 12
+klinik.intake.referral.v1: 12
+klinik.referrals.v1: 12
+klinik.satusehat.v1: 12
+klinik.deadletter.v1: 3
 {{- end -}}
 
-{{- define "klinik.deadLetterTopic" -}}klinik.deadletter.v1{{- end -}}
+{{- define "klinik.deadLetterTopic" -}}
+{{- (include "klinik.manifest" . | fromJson).dead_letter_topic -}}
+{{- end -}}
 
-{{/* Consumer group of a service (the platform default klinik-<service>). */}}
+{{/*
+Fact topics, as a JSON list: those some service publishes its facts on, the only ones provincial
+subscribers may read.
+*/}}
+{{- define "klinik.factTopics" -}}
+{{- $facts := list -}}
+{{- range (include "klinik.manifest" . | fromJson).services -}}
+{{- $facts = concat $facts .publishes -}}
+{{- end -}}
+{{- uniq $facts | toJson -}}
+{{- end -}}
+
+{{/* KLINIK_CONSUMER_GROUP of a service: the platform default klinik-<service>, to which the code
+may append a suffix per consumer (the manifest's consumer groups). */}}
 {{- define "klinik.consumerGroup" -}}klinik-{{ . }}{{- end -}}
 
 {{/*
 The fewest partitions among the topics a service consumes: more consumers than that sit idle,
-so it bounds KEDA's maxReplicaCount. Call with "registration".
+so it bounds KEDA's maxReplicaCount. Call with (list $ "registration").
 */}}
 {{- define "klinik.maxUsefulReplicas" -}}
-{{- $topology := include "klinik.topology" . | fromYaml -}}
-{{- $topics := include "klinik.topics" . | fromYaml -}}
+{{- $topology := include "klinik.serviceTopology" . | fromJson -}}
+{{- $topics := include "klinik.topics" (index . 0) | fromYaml -}}
 {{- $min := 0 -}}
-{{- range (index $topology .).consumes -}}
-{{- $p := int (index $topics .).partitions -}}
+{{- range $topology.consumes -}}
+{{- $p := int (index $topics .) -}}
 {{- if or (eq $min 0) (lt $p $min) -}}{{- $min = $p -}}{{- end -}}
 {{- end -}}
 {{- $min -}}
@@ -143,7 +160,13 @@ more than one replica, an HPA or KEDA would corrupt or split the data.
 {{- if and .Values.kafka.sasl.enabled (not .Values.kafka.sasl.existingSecret) (not .Values.strimzi.users.enabled) -}}
 {{- fail "kafka.sasl.enabled needs kafka.sasl.existingSecret, or strimzi.users.enabled to use the KafkaUser secrets" -}}
 {{- end -}}
+{{- range (include "klinik.manifest" . | fromJson).services -}}
+{{- if not (hasKey $root.Values.services .name) -}}
+{{- fail (printf "files/services.json lists %s, but values.yaml has no services.%s block" .name .name) -}}
+{{- end -}}
+{{- end -}}
 {{- range $name, $svc := .Values.services -}}
+{{- $_ := include "klinik.serviceTopology" (list $root $name) -}}
 {{- if $svc.enabled -}}
 {{- if eq $root.Values.database.backend "sqlite" -}}
 {{- if or (gt (int $svc.replicas) 1) $svc.autoscaling.enabled $svc.keda.enabled -}}
@@ -151,7 +174,7 @@ more than one replica, an HPA or KEDA would corrupt or split the data.
 {{- end -}}
 {{- end -}}
 {{- if $svc.keda.enabled -}}
-{{- $max := int (include "klinik.maxUsefulReplicas" $name) -}}
+{{- $max := int (include "klinik.maxUsefulReplicas" (list $root $name)) -}}
 {{- if gt (int $svc.keda.maxReplicas) $max -}}
 {{- fail (printf "services.%s.keda.maxReplicas=%d exceeds %d, the partition count of its smallest consumed topic" $name (int $svc.keda.maxReplicas) $max) -}}
 {{- end -}}
