@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
         {std::string(klinik::topics::kPatients), std::string(klinik::topics::kScreenings),
          std::string(klinik::topics::kPharmacy), std::string(klinik::topics::kReferrals)},
         std::make_shared<FactHandler>());
-    rt.AddGrpcService(std::make_shared<SyncStatusService>(rt.db(), nullptr));
+    rt.AddGrpcService(std::make_shared<SyncStatusService>(rt.db()));
 
     WorkerMetrics metrics = WorkerMetrics::Register(rt.metrics());
     auto tokens = std::make_shared<TokenProvider>(*settings, metrics.client);
