@@ -14,7 +14,7 @@ int main(int argc, char** argv) {
   std::shared_ptr<pharmacy::ExpiryCheck> expiry;
   return klinik::RunService(argc, argv, "pharmacy", [&](klinik::ServiceRuntime& rt) {
     settings = std::make_unique<pharmacy::Settings>(pharmacy::Settings::FromConfig(rt.config()));
-    metrics = std::make_unique<pharmacy::PharmacyMetrics>(&rt.metrics());
+    metrics = std::make_unique<pharmacy::PharmacyMetrics>(rt.metrics());
     rt.Migrate("pharmacy", pharmacy::store::Migrations());
     rt.AddConsumer({settings->intake_topic},
                    std::make_shared<pharmacy::IntakeHandler>(*settings, *metrics));

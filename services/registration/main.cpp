@@ -10,7 +10,7 @@ int main(int argc, char** argv) {
   return klinik::RunService(argc, argv, "registration", [](klinik::ServiceRuntime& rt) {
     registration::RegistrationConfig config = registration::ReadRegistrationConfig(rt.config());
     rt.Migrate("registration", registration::Migrations(rt.db().dialect()));
-    auto metrics = std::make_shared<registration::RegistrationMetrics>(&rt.metrics());
+    auto metrics = std::make_shared<registration::RegistrationMetrics>(rt.metrics());
     rt.AddConsumer(
         {config.intake_topic},
         std::make_shared<registration::IntakeHandler>(

@@ -23,8 +23,7 @@ namespace pharmacy {
 
 class PharmacyMetrics {
  public:
-  // `metrics` may be null (unit tests): every call is then a no-op.
-  explicit PharmacyMetrics(klinik::Metrics* metrics);
+  explicit PharmacyMetrics(klinik::Metrics& metrics);
 
   void MovementRecorded(MovementKind kind);
   void DispenseRejected(const std::string& reason_code);
@@ -32,10 +31,10 @@ class PharmacyMetrics {
   void ExpiryCheckCompleted();
 
  private:
-  prometheus::Family<prometheus::Counter>* movements_ = nullptr;
-  prometheus::Family<prometheus::Counter>* rejected_ = nullptr;
-  prometheus::Family<prometheus::Counter>* alerts_ = nullptr;
-  prometheus::Family<prometheus::Counter>* checks_ = nullptr;
+  prometheus::Family<prometheus::Counter>& movements_;
+  prometheus::Family<prometheus::Counter>& rejected_;
+  prometheus::Family<prometheus::Counter>& alerts_;
+  prometheus::Family<prometheus::Counter>& checks_;
 };
 
 }  // namespace pharmacy
