@@ -27,9 +27,9 @@ void RecordDecision(klinik::OutboxWriter& out, const Decision& decision, bool is
 
 class ReferralHandler final : public klinik::EventHandler {
  public:
-  // `metrics` may be null (tests).
-  ReferralHandler(ReferralConfig config, ReferralLifecycle lifecycle, ReferralMetrics* metrics)
-      : config_(std::move(config)), lifecycle_(std::move(lifecycle)), metrics_(metrics) {}
+  // `metrics` must outlive the handler.
+  ReferralHandler(ReferralConfig config, ReferralLifecycle lifecycle, ReferralMetrics& metrics)
+      : config_(std::move(config)), lifecycle_(std::move(lifecycle)), metrics_(&metrics) {}
 
   klinik::HandleResult Handle(const klinik::InboundEvent& event,
                               klinik::OutboxWriter& out) override;
@@ -47,7 +47,7 @@ class ReferralHandler final : public klinik::EventHandler {
 
   ReferralConfig config_;
   ReferralLifecycle lifecycle_;
-  ReferralMetrics* metrics_;
+  ReferralMetrics* metrics_;  // never null
 };
 
 }  // namespace referral

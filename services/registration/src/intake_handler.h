@@ -17,7 +17,8 @@ namespace registration {
 
 class IntakeHandler final : public klinik::EventHandler {
  public:
-  IntakeHandler(RegistrationValidator validator, std::shared_ptr<RegistrationMetrics> metrics,
+  // `metrics` must outlive the handler.
+  IntakeHandler(RegistrationValidator validator, RegistrationMetrics& metrics,
                 std::function<klinik::TimePoint()> now = klinik::Clock::now);
 
   klinik::HandleResult Handle(const klinik::InboundEvent& event,
@@ -32,7 +33,7 @@ class IntakeHandler final : public klinik::EventHandler {
                               const Findings& reasons);
 
   RegistrationValidator validator_;
-  std::shared_ptr<RegistrationMetrics> metrics_;
+  RegistrationMetrics* metrics_;  // never null
   std::function<klinik::TimePoint()> now_;
 };
 

@@ -98,7 +98,7 @@ class IntakeHandlerTest : public ::testing::TestWithParam<std::string> {
   std::string url_;
   std::unique_ptr<klinik::Database> db_;
   klinik::Metrics registry_{"registration-test"};
-  std::shared_ptr<RegistrationMetrics> metrics_ = std::make_shared<RegistrationMetrics>(registry_);
+  RegistrationMetrics metrics_{registry_};
 };
 
 TEST_P(IntakeHandlerTest, NewNikIsRegisteredWithAFactKeyedByTheNewPatientId) {

@@ -57,10 +57,10 @@ using SubmissionOutcome =
 
 class IntakeHandler final : public klinik::EventHandler {
  public:
-  // `lookup` and `metrics` (nullable) must outlive the handler. `clock` gives "now" (tests).
+  // `lookup` and `metrics` must outlive the handler. `clock` gives "now" (tests).
   IntakeHandler(
       ScreeningClassifier classifier, PatientLookup& lookup, std::chrono::minutes utc_offset,
-      ScreeningMetrics* metrics,
+      ScreeningMetrics& metrics,
       std::function<klinik::TimePoint()> clock = [] { return klinik::Clock::now(); });
 
   klinik::HandleResult Handle(const klinik::InboundEvent& event,
@@ -91,7 +91,7 @@ class IntakeHandler final : public klinik::EventHandler {
   // Answers fetched by the last Prepare (never "unavailable": that one is asked again).
   std::map<PatientKey, LookupResult> prepared_;
   std::chrono::minutes utc_offset_;
-  ScreeningMetrics* metrics_;
+  ScreeningMetrics* metrics_;  // never null
   std::function<klinik::TimePoint()> clock_;
 };
 
