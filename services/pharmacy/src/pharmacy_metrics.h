@@ -1,8 +1,8 @@
 // The pharmacy's own counters. Labels are bounded sets (movement kinds, reason codes, alert
 // kinds): never a clinic or an item, there are 80,000 clinics.
 //
-// Counted inside the handler's transaction: a transaction that is retried after a transient
-// failure counts twice, which is rare and visible as klinik_events_consumed_total{outcome=retry}.
+// Movements, rejections and alerts are counted in OutboxWriter::AfterCommit callbacks: only
+// once their transaction has committed, so a transaction rolled back and retried counts once.
 #pragma once
 
 #include <string>

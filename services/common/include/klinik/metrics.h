@@ -2,9 +2,10 @@
 // /healthz and /readyz. Labels never carry personal data or unbounded ids (no patient, clinic
 // or item ids: there are 80,000 clinics).
 //
-//   klinik_events_consumed_total{topic,outcome}   outcome:
-//   applied|rejected|duplicate|dead_letter|retry klinik_events_produced_total{topic,outcome}
-//   outcome: ok|error klinik_event_processing_seconds{topic}        histogram
+//   klinik_events_consumed_total{topic,outcome}   applied, rejected, duplicate, dead_letter
+//                                                 once committed; retry per failed attempt
+//   klinik_events_produced_total{topic,outcome}   ok, error
+//   klinik_event_processing_seconds{topic}        histogram
 //   klinik_dead_letters_total{topic}              messages sent to klinik.deadletter.v1, by origin
 //   klinik_outbox_backlog                         unsent outbox rows
 //   klinik_outbox_parked                          rows the producer refused for good, waiting
