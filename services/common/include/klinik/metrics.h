@@ -39,7 +39,6 @@ class Metrics {
   explicit Metrics(std::string service);
 
   [[nodiscard]] prometheus::Registry& registry() { return *registry_; }
-  [[nodiscard]] std::shared_ptr<prometheus::Registry> shared_registry() { return registry_; }
   [[nodiscard]] const std::string& service() const { return service_; }
 
   void EventConsumed(const std::string& topic, const std::string& outcome, double seconds);
