@@ -1,6 +1,4 @@
 // The referral service: wiring only (see src/ and README.md).
-#include <memory>
-
 #include "klinik/service.h"
 #include "klinik/topics.h"
 #include "src/referral_config.h"
@@ -12,20 +10,22 @@
 
 int main(int argc, char** argv) {
   return klinik::RunService(argc, argv, "referral", [](klinik::ServiceRuntime& rt) {
-    referral::ReferralConfig config = referral::ReferralConfig::FromConfig(rt.config());
-    rt.Migrate("referral", referral::store::Migrations());
-    auto metrics = std::make_shared<referral::ReferralMetrics>(rt.metrics());
-    referral::ReferralLifecycle lifecycle(config.sla, [] { return klinik::Clock::now(); });
+    using namespace referral;
+    const auto& config = rt.Add<ReferralConfig>(ReferralConfig::FromConfig(rt.config()));
+    rt.Migrate("referral", store::Migrations());
+
+    auto& metrics = rt.Add<ReferralMetrics>(rt.metrics());
+    const ReferralLifecycle lifecycle(config.sla, [] { return klinik::Clock::now(); });
+    auto& intake = rt.Add<ReferralHandler>(config, lifecycle, metrics);
+    auto& sla = rt.Add<SlaMonitor>(rt.db(), rt.source(), lifecycle, metrics);
+    auto& referrals = rt.Add<ReferralGrpcService>(rt.db());
+
     // One consume loop over both topics: a patient's requests and screening facts are handled by
     // the same single-threaded loop, in one transaction each.
     rt.AddConsumer(
         {std::string(klinik::topics::kIntakeReferral), std::string(klinik::topics::kScreenings)},
-        std::make_shared<referral::ReferralHandler>(config, lifecycle, metrics.get()));
-    auto monitor =
-        std::make_shared<referral::SlaMonitor>(rt.db(), rt.source(), lifecycle, metrics.get());
-    // The task owns the monitor and keeps the metrics alive as long as the runtime runs it.
-    rt.AddPeriodic("referral-sla", config.check_interval,
-                   [monitor, metrics] { return monitor->RunOnce() > 0; });
-    rt.AddGrpcService(std::make_shared<referral::ReferralGrpcService>(rt.db()));
+        intake);
+    rt.AddGrpcService(referrals);
+    rt.AddPeriodic("referral-sla", config.check_interval, [&sla] { return sla.RunOnce() > 0; });
   });
 }

@@ -5,16 +5,19 @@
 #include "patient_directory.h"
 #include "patient_store.h"
 #include "registration_config.h"
+#include "registration_metrics.h"
 
 int main(int argc, char** argv) {
   return klinik::RunService(argc, argv, "registration", [](klinik::ServiceRuntime& rt) {
-    registration::RegistrationConfig config = registration::ReadRegistrationConfig(rt.config());
-    rt.Migrate("registration", registration::Migrations(rt.db().dialect()));
-    auto metrics = std::make_shared<registration::RegistrationMetrics>(&rt.metrics());
-    rt.AddConsumer(
-        {config.intake_topic},
-        std::make_shared<registration::IntakeHandler>(
-            registration::RegistrationValidator(registration::TodayInIndonesia), metrics));
-    rt.AddGrpcService(std::make_shared<registration::PatientDirectory>(rt.db()));
+    using namespace registration;
+    const auto& config = rt.Add<RegistrationConfig>(ReadRegistrationConfig(rt.config()));
+    rt.Migrate("registration", Migrations(rt.db().dialect()));
+
+    auto& metrics = rt.Add<RegistrationMetrics>(rt.metrics());
+    auto& intake = rt.Add<IntakeHandler>(RegistrationValidator(TodayInIndonesia), metrics);
+    auto& directory = rt.Add<PatientDirectory>(rt.db());
+
+    rt.AddConsumer({config.intake_topic}, intake);
+    rt.AddGrpcService(directory);
   });
 }

@@ -9,19 +9,20 @@
 #include "screening_store.h"
 
 int main(int argc, char** argv) {
-  // Owned here, outside the runtime, so they outlive its consumers and gRPC threads.
-  std::unique_ptr<screening::GrpcPatientLookup> lookup;
-  std::unique_ptr<screening::ScreeningMetrics> metrics;
-  return klinik::RunService(argc, argv, "screening", [&](klinik::ServiceRuntime& rt) {
-    screening::ScreeningSettings settings = screening::LoadScreeningSettings(rt.config());
-    rt.Migrate("screening", screening::Migrations());
-    lookup = std::make_unique<screening::GrpcPatientLookup>(settings.registration_address,
-                                                            settings.registration_timeout);
-    metrics = std::make_unique<screening::ScreeningMetrics>(rt.metrics());
-    rt.AddConsumer({settings.intake_topic}, std::make_shared<screening::IntakeHandler>(
-                                                screening::ScreeningClassifier(settings.rules),
-                                                *lookup, settings.utc_offset, metrics.get()));
-    rt.AddGrpcService(std::make_shared<screening::ScreeningGrpcService>(
-        rt.db(), *lookup, settings.rules.ckg_window_days));
+  return klinik::RunService(argc, argv, "screening", [](klinik::ServiceRuntime& rt) {
+    using namespace screening;
+    const auto& settings = rt.Add<ScreeningSettings>(LoadScreeningSettings(rt.config()));
+    rt.Migrate("screening", Migrations());
+
+    auto& metrics = rt.Add<ScreeningMetrics>(rt.metrics());
+    auto& registration =
+        rt.Add<GrpcPatientLookup>(settings.registration_address, settings.registration_timeout);
+    auto& intake = rt.Add<IntakeHandler>(ScreeningClassifier(settings.rules), registration,
+                                         settings.utc_offset, metrics);
+    auto& screenings =
+        rt.Add<ScreeningGrpcService>(rt.db(), registration, settings.rules.ckg_window_days);
+
+    rt.AddConsumer({settings.intake_topic}, intake);
+    rt.AddGrpcService(screenings);
   });
 }

@@ -7,7 +7,7 @@ export function topicsFromHeader(path) {
   const names = {};
   for (const m of text.matchAll(/inline constexpr std::string_view (k\w+) = "([^"]+)";/g)) names[m[1]] = m[2];
   const partitions = {};
-  for (const m of text.matchAll(/\{(k\w+),\s*(\d+),\s*KeyKind::\w+\}/g)) partitions[names[m[1]]] = Number(m[2]);
+  for (const m of text.matchAll(/\{(k\w+),\s*(\d+)\}/g)) partitions[names[m[1]]] = Number(m[2]);
   if (Object.keys(partitions).length === 0) throw new Error(`no topics found in ${path}`);
   return partitions;
 }

@@ -141,18 +141,6 @@ bool FitDeadLetter(OutgoingMessage& m, size_t max_bytes) {
 }
 
 namespace inbox {
-
-bool Seen(Transaction& tx, std::string_view consumer, std::string_view event_id) {
-  return !tx.Query("SELECT 1 FROM klinik_inbox WHERE consumer = $1 AND event_id = $2",
-                   {std::string(consumer), std::string(event_id)})
-              .empty();
-}
-
-void Record(Transaction& tx, std::string_view consumer, std::string_view event_id) {
-  tx.Execute("INSERT INTO klinik_inbox (consumer, event_id, processed_at) VALUES ($1, $2, $3)",
-             {std::string(consumer), std::string(event_id), ToUnixMillis(Clock::now())});
-}
-
 namespace {
 
 constexpr size_t kIdChunk = 64;

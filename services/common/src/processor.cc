@@ -441,7 +441,7 @@ void EventProcessor::ScheduleRetry(const TopicPartition& tp, int64_t offset,
   consumer_->Pause(tp);
   if (!consumer_->Seek(tp, offset))
     log::Warn("seek failed", {{"topic", tp.topic}, {"partition", tp.partition}});
-  retries_[tp] = RetryState{attempt, offset, std::chrono::steady_clock::now() + delay};
+  retries_[tp] = RetryState{std::chrono::steady_clock::now() + delay};
   rewound_to_[tp] = offset;
   retrying_partitions_ = static_cast<int>(retries_.size());
   log::Warn("transient failure; partition paused", {{"topic", tp.topic},

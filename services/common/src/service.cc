@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <future>
 #include <iostream>
 
 #include "klinik/log.h"
@@ -13,13 +14,16 @@
 namespace klinik {
 namespace {
 
-std::atomic<bool> g_stop_requested{false};
-
-void BlockStopSignals() {
+sigset_t StopSignals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
+  return set;
+}
+
+void BlockStopSignals() {
+  sigset_t set = StopSignals();
   // Every thread created after this inherits the mask; Run() waits for the signals itself.
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
@@ -67,25 +71,32 @@ ServiceRuntime::ServiceRuntime(std::string service, const Config& config)
   relay_ = std::make_unique<OutboxRelay>(*db_, *producer_, &metrics_, relay);
 }
 
-ServiceRuntime::~ServiceRuntime() = default;
+ServiceRuntime::~ServiceRuntime() {
+  // Run did not get to stop (it threw half way, or was never called): nothing that uses a
+  // component may still run when the components go.
+  stopping_ = true;
+  JoinWorkers();
+  if (grpc_) grpc_->Shutdown(std::chrono::milliseconds(0));
+  http_.reset();
+  relay_->Stop(std::chrono::milliseconds(0));
+  processors_.clear();
+  while (!components_.empty()) components_.pop_back();
+}
 
 void ServiceRuntime::Migrate(std::string_view component, const std::vector<Migration>& migrations) {
   db_->Migrate(component, migrations);
 }
 
-void ServiceRuntime::AddConsumer(std::vector<std::string> topics,
-                                 std::shared_ptr<EventHandler> handler, std::string group_suffix) {
+void ServiceRuntime::AddConsumer(std::vector<std::string> topics, EventHandler& handler,
+                                 std::string group_suffix) {
   ProcessorOptions options = processor_defaults_;
   options.topics = std::move(topics);
   options.group_id += group_suffix;
-  handlers_.push_back(handler);
-  processors_.push_back(std::make_unique<EventProcessor>(options, kafka_, *db_, *handler, &metrics_,
+  processors_.push_back(std::make_unique<EventProcessor>(options, kafka_, *db_, handler, &metrics_,
                                                          [this] { Committed(); }));
 }
 
-void ServiceRuntime::AddGrpcService(std::shared_ptr<grpc::Service> service) {
-  grpc_services_.push_back(std::move(service));
-}
+void ServiceRuntime::AddGrpcService(grpc::Service& service) { grpc_services_.push_back(&service); }
 
 void ServiceRuntime::AddPeriodic(std::string name, std::chrono::milliseconds interval,
                                  std::function<bool()> fn, bool wake_on_commit) {
@@ -114,11 +125,6 @@ bool ServiceRuntime::Ready() const {
   return true;
 }
 
-void ServiceRuntime::RequestStop() {
-  g_stop_requested = true;
-  kill(getpid(), SIGTERM);
-}
-
 void ServiceRuntime::WritePortsFile() {
   if (ports_file_.empty()) return;
   std::string tmp = ports_file_ + ".tmp";
@@ -130,47 +136,55 @@ void ServiceRuntime::WritePortsFile() {
 }
 
 int ServiceRuntime::Run() {
+  Start();
+  WaitForStopSignal();
+  Stop();
+  return 0;
+}
+
+void ServiceRuntime::Start() {
   http_ = std::make_unique<HttpEndpoint>(http_address_, metrics_, [this] { return Ready(); });
   grpc_ = std::make_unique<GrpcServer>(grpc_address_, &metrics_);
-  for (const auto& s : grpc_services_) grpc_->AddService(s.get());
+  for (grpc::Service* s : grpc_services_) grpc_->AddService(s);
   grpc_->Start();
-
   relay_->Start();
-  for (auto& p : processors_) threads_.emplace_back([&p] { p->Run(); });
-  for (auto& task : periodic_) {
-    threads_.emplace_back([&, task] {
-      std::unique_lock lock(periodic_mutex_);
-      while (!periodic_stop_) {
-        // A commit after this point wakes the task again (wake_on_commit).
-        uint64_t seen = commit_generation_;
-        lock.unlock();
-        try {
-          if (task.fn()) relay_->Wake();
-        } catch (const StorageError& e) {
-          log::Warn("periodic task failed; will retry", {{"task", task.name}, {"error", e.what()}});
-        } catch (const std::exception& e) {
-          log::Error("periodic task failed", {{"task", task.name}, {"error", e.what()}});
-        }
-        lock.lock();
-        periodic_cv_.wait_for(lock, task.interval, [&] {
-          return periodic_stop_ || (task.wake_on_commit && commit_generation_ != seen);
-        });
-      }
-    });
-  }
-  for (auto& fn : on_started_) fn();
+  StartWorkers();
   started_ = true;
   WritePortsFile();
   log::Info("service started", {{"grpc_port", grpc_port()},
                                 {"http_port", http_port()},
                                 {"database", db_->url_for_logs()},
                                 {"group", processor_defaults_.group_id}});
+}
 
-  // Keep grpc.health.v1 in step with /readyz until a stop signal arrives.
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
+void ServiceRuntime::StartWorkers() {
+  for (auto& p : processors_) threads_.emplace_back([&p] { p->Run(); });
+  for (const Periodic& task : periodic_)
+    threads_.emplace_back([this, &task] { RunPeriodic(task); });
+}
+
+void ServiceRuntime::RunPeriodic(const Periodic& task) {
+  std::unique_lock lock(periodic_mutex_);
+  while (!periodic_stop_) {
+    // A commit after this point wakes the task again (wake_on_commit).
+    uint64_t seen = commit_generation_;
+    lock.unlock();
+    try {
+      if (task.fn()) relay_->Wake();
+    } catch (const StorageError& e) {
+      log::Warn("periodic task failed; will retry", {{"task", task.name}, {"error", e.what()}});
+    } catch (const std::exception& e) {
+      log::Error("periodic task failed", {{"task", task.name}, {"error", e.what()}});
+    }
+    lock.lock();
+    periodic_cv_.wait_for(lock, task.interval, [&] {
+      return periodic_stop_ || (task.wake_on_commit && commit_generation_ != seen);
+    });
+  }
+}
+
+void ServiceRuntime::WaitForStopSignal() {
+  sigset_t set = StopSignals();
   bool last_ready = false;
   for (;;) {
     bool ready = Ready();
@@ -181,26 +195,37 @@ int ServiceRuntime::Run() {
     }
     timespec wait{0, 200'000'000};
     int sig = sigtimedwait(&set, nullptr, &wait);
-    if (sig == SIGTERM || sig == SIGINT) break;
+    if (sig == SIGTERM || sig == SIGINT) return;
   }
+}
 
-  // Graceful stop, bounded: a watchdog ends the process if a step hangs.
-  auto started_stop = std::chrono::steady_clock::now();
+void ServiceRuntime::Stop() {
+  auto began = std::chrono::steady_clock::now();
   stopping_ = true;
   metrics_.SetReady(false);
   grpc_->SetServing(false);
   log::Info("stopping", {{"bound_ms", shutdown_timeout_.count()}});
-  std::thread watchdog([this] {
-    auto deadline = std::chrono::steady_clock::now() + shutdown_timeout_;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (!stopping_) return;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+  std::promise<void> stopped;
+  std::thread watchdog([this, done = stopped.get_future()] {
+    if (done.wait_for(shutdown_timeout_) == std::future_status::ready) return;
     log::Error("graceful stop exceeded its bound; exiting",
                {{"bound_ms", shutdown_timeout_.count()}});
     std::_Exit(1);
   });
-  for (auto& fn : on_stopping_) fn();
+  JoinWorkers();
+  auto elapsed = std::chrono::steady_clock::now() - began;
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(shutdown_timeout_ - elapsed);
+  relay_->Stop(std::max(left - std::chrono::milliseconds(1000), std::chrono::milliseconds(0)));
+  grpc_->Shutdown(std::chrono::milliseconds(1000));
+  http_.reset();
+  stopped.set_value();
+  watchdog.join();
+  log::Info("stopped", {{"elapsed_ms", std::chrono::duration_cast<std::chrono::milliseconds>(
+                                           std::chrono::steady_clock::now() - began)
+                                           .count()}});
+}
+
+void ServiceRuntime::JoinWorkers() {
   for (auto& p : processors_) p->Stop();
   {
     std::lock_guard lock(periodic_mutex_);
@@ -210,17 +235,6 @@ int ServiceRuntime::Run() {
   for (auto& t : threads_) t.join();
   threads_.clear();
   processors_.clear();  // closes consumers (leave the group promptly)
-  auto elapsed = std::chrono::steady_clock::now() - started_stop;
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(shutdown_timeout_ - elapsed);
-  relay_->Stop(std::max(left - std::chrono::milliseconds(1000), std::chrono::milliseconds(0)));
-  grpc_->Shutdown(std::chrono::milliseconds(1000));
-  http_.reset();
-  stopping_ = false;  // releases the watchdog
-  watchdog.join();
-  log::Info("stopped", {{"elapsed_ms", std::chrono::duration_cast<std::chrono::milliseconds>(
-                                           std::chrono::steady_clock::now() - started_stop)
-                                           .count()}});
-  return 0;
 }
 
 int RunService(int argc, char** argv, const std::string& service,

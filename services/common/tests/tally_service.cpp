@@ -52,19 +52,21 @@ class TallyHandler final : public klinik::EventHandler {
 
 int main(int argc, char** argv) {
   return klinik::RunService(argc, argv, "tally", [](klinik::ServiceRuntime& rt) {
-    rt.Migrate("tally", {{1, "tally",
-                          "CREATE TABLE tally (request_id TEXT PRIMARY KEY, n INTEGER NOT NULL)"},
-                         {2, "swept", "CREATE TABLE swept (request_id TEXT PRIMARY KEY)"}});
     std::string input = rt.config().RequiredString("KLINIK_TALLY_INPUT");
     std::string output = rt.config().RequiredString("KLINIK_TALLY_OUTPUT");
     std::string block_file = rt.config().String("KLINIK_TALLY_BLOCK_FILE", "");
-    rt.AddConsumer({input}, std::make_shared<TallyHandler>(output, block_file));
+    rt.Migrate("tally", {{1, "tally",
+                          "CREATE TABLE tally (request_id TEXT PRIMARY KEY, n INTEGER NOT NULL)"},
+                         {2, "swept", "CREATE TABLE swept (request_id TEXT PRIMARY KEY)"}});
+
+    auto& handler = rt.Add<TallyHandler>(output, block_file);
+
+    rt.AddConsumer({input}, handler);
     // A periodic task with an hour's interval that wakes on every commit: it copies the tally's
     // new request ids into `swept` within moments, or an hour later if the wake-up is missing.
-    klinik::Database& db = rt.db();
     rt.AddPeriodic(
         "sweep", std::chrono::hours(1),
-        [&db] {
+        [&db = rt.db()] {
           return db.InTransaction([](klinik::Transaction& tx) {
             return tx.Execute(
                        "INSERT INTO swept (request_id) SELECT request_id FROM tally WHERE "

@@ -33,31 +33,27 @@ const char* AlertLabel(store::AlertKind kind) {
 
 }  // namespace
 
-PharmacyMetrics::PharmacyMetrics(klinik::Metrics* metrics) {
-  if (metrics == nullptr) return;
-  movements_ =
-      &metrics->AddCounter("klinik_pharmacy_movements_total", "Stock movements recorded, by kind");
-  rejected_ = &metrics->AddCounter("klinik_dispenses_rejected_total",
-                                   "Dispense requests refused, by reason code");
-  alerts_ = &metrics->AddCounter("klinik_stock_alerts_total", "Stock alerts raised, by kind");
-  checks_ = &metrics->AddCounter("klinik_pharmacy_expiry_checks_total",
-                                 "Completed runs of the periodic expiry check");
-}
+PharmacyMetrics::PharmacyMetrics(klinik::Metrics& metrics)
+    : movements_(metrics.AddCounter("klinik_pharmacy_movements_total",
+                                    "Stock movements recorded, by kind")),
+      rejected_(metrics.AddCounter("klinik_dispenses_rejected_total",
+                                   "Dispense requests refused, by reason code")),
+      alerts_(metrics.AddCounter("klinik_stock_alerts_total", "Stock alerts raised, by kind")),
+      checks_(metrics.AddCounter("klinik_pharmacy_expiry_checks_total",
+                                 "Completed runs of the periodic expiry check")) {}
 
 void PharmacyMetrics::MovementRecorded(MovementKind kind) {
-  if (movements_) movements_->Add({{"kind", KindLabel(kind)}}).Increment();
+  movements_.Add({{"kind", KindLabel(kind)}}).Increment();
 }
 
 void PharmacyMetrics::DispenseRejected(const std::string& reason_code) {
-  if (rejected_) rejected_->Add({{"reason", reason_code}}).Increment();
+  rejected_.Add({{"reason", reason_code}}).Increment();
 }
 
 void PharmacyMetrics::AlertRaised(store::AlertKind kind) {
-  if (alerts_) alerts_->Add({{"kind", AlertLabel(kind)}}).Increment();
+  alerts_.Add({{"kind", AlertLabel(kind)}}).Increment();
 }
 
-void PharmacyMetrics::ExpiryCheckCompleted() {
-  if (checks_) checks_->Add({}).Increment();
-}
+void PharmacyMetrics::ExpiryCheckCompleted() { checks_.Add({}).Increment(); }
 
 }  // namespace pharmacy

@@ -1,8 +1,8 @@
 // The pharmacy's own counters. Labels are bounded sets (movement kinds, reason codes, alert
 // kinds): never a clinic or an item, there are 80,000 clinics.
 //
-// Counted inside the handler's transaction: a transaction that is retried after a transient
-// failure counts twice, which is rare and visible as klinik_events_consumed_total{outcome=retry}.
+// Movements, rejections and alerts are counted in OutboxWriter::AfterCommit callbacks: only
+// once their transaction has committed, so a transaction rolled back and retried counts once.
 #pragma once
 
 #include <string>
@@ -23,8 +23,7 @@ namespace pharmacy {
 
 class PharmacyMetrics {
  public:
-  // `metrics` may be null (unit tests): every call is then a no-op.
-  explicit PharmacyMetrics(klinik::Metrics* metrics);
+  explicit PharmacyMetrics(klinik::Metrics& metrics);
 
   void MovementRecorded(MovementKind kind);
   void DispenseRejected(const std::string& reason_code);
@@ -32,10 +31,10 @@ class PharmacyMetrics {
   void ExpiryCheckCompleted();
 
  private:
-  prometheus::Family<prometheus::Counter>* movements_ = nullptr;
-  prometheus::Family<prometheus::Counter>* rejected_ = nullptr;
-  prometheus::Family<prometheus::Counter>* alerts_ = nullptr;
-  prometheus::Family<prometheus::Counter>* checks_ = nullptr;
+  prometheus::Family<prometheus::Counter>& movements_;
+  prometheus::Family<prometheus::Counter>& rejected_;
+  prometheus::Family<prometheus::Counter>& alerts_;
+  prometheus::Family<prometheus::Counter>& checks_;
 };
 
 }  // namespace pharmacy

@@ -9,6 +9,7 @@
 
 #include "intake_handler.h"
 #include "klinik/grpc.h"
+#include "klinik/metrics.h"
 #include "klinik/outbox.h"
 #include "klinik/time_util.h"
 #include "pharmacy_store.h"
@@ -368,7 +369,8 @@ TEST(PharmacyIntakeHandler, CeTypeMismatchIsDeadLetterAndMovesNoStock) {
   settings.intake_topic = "klinik.intake.pharmacy.v1";
   settings.output_topic = "klinik.pharmacy.v1";
   settings.now = [] { return klinik::ToUnixMillis(klinik::Clock::now()); };
-  PharmacyMetrics metrics(nullptr);
+  klinik::Metrics registry("pharmacy-test");
+  PharmacyMetrics metrics(registry);
   IntakeHandler handler(settings, metrics);
   const std::string clinic = "clinic-ce";
 

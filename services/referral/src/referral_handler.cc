@@ -124,8 +124,8 @@ void ReferralHandler::OnCommand(int intake_case) {
 }
 
 ReferralHandler::ReferralHandler(ReferralConfig config, ReferralLifecycle lifecycle,
-                                 ReferralMetrics* metrics)
-    : config_(std::move(config)), lifecycle_(std::move(lifecycle)), metrics_(metrics) {
+                                 ReferralMetrics& metrics)
+    : config_(std::move(config)), lifecycle_(std::move(lifecycle)), metrics_(&metrics) {
   using klinik::InboundEvent;
   using klinik::OutboxWriter;
   Consume<v1::ReferralIntake>(std::string(klinik::topics::kIntakeReferral),

@@ -30,8 +30,8 @@ void RecordDecision(klinik::OutboxWriter& out, const Decision& decision, bool is
 
 class ReferralHandler final : public klinik::TypedHandler {
  public:
-  // `metrics` may be null (tests).
-  ReferralHandler(ReferralConfig config, ReferralLifecycle lifecycle, ReferralMetrics* metrics);
+  // `metrics` must outlive the handler.
+  ReferralHandler(ReferralConfig config, ReferralLifecycle lifecycle, ReferralMetrics& metrics);
 
  private:
   // Msg is a ReferralIntake case about an existing referral (accept … cancel).
@@ -52,7 +52,7 @@ class ReferralHandler final : public klinik::TypedHandler {
 
   ReferralConfig config_;
   ReferralLifecycle lifecycle_;
-  ReferralMetrics* metrics_;
+  ReferralMetrics* metrics_;  // never null
 };
 
 }  // namespace referral

@@ -5,8 +5,8 @@
 //   klinik_referrals_overdue_total                  escalations published
 //   klinik_referral_time_to_acceptance_seconds      histogram, from sent to accepted
 //
-// A handler's transaction may roll back and be retried (a transient failure); the counters then
-// count that attempt twice. Rare, and the facts themselves are exact.
+// Counted in OutboxWriter::AfterCommit callbacks, once the step's transaction has committed: a
+// transaction rolled back and retried (a transient failure) counts once.
 #pragma once
 
 #include "klinik/metrics.h"

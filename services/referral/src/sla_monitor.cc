@@ -19,7 +19,7 @@ int SlaMonitor::RunOnce() {
       if (!current) return 0;
       Decision d = lifecycle_.CheckTimers(*current);
       if (d.steps.empty()) return 0;
-      RecordDecision(out, d, /*is_new=*/false, metrics_);
+      RecordDecision(out, d, /*is_new=*/false, &metrics_);
       klinik::log::Info("referral timer fired",
                         {{"referral_id", id}, {"step", StepName(d.steps.front().kind)}});
       return static_cast<int>(d.steps.size());

@@ -12,8 +12,9 @@ namespace referral {
 
 class SlaMonitor {
  public:
+  // `db` and `metrics` must outlive the monitor.
   SlaMonitor(klinik::Database& db, std::string source, ReferralLifecycle lifecycle,
-             ReferralMetrics* metrics)
+             ReferralMetrics& metrics)
       : db_(db), source_(std::move(source)), lifecycle_(std::move(lifecycle)), metrics_(metrics) {}
 
   // One scan; returns how many facts it wrote (the outbox relay is woken when > 0).
@@ -24,7 +25,7 @@ class SlaMonitor {
   klinik::Database& db_;
   std::string source_;
   ReferralLifecycle lifecycle_;
-  ReferralMetrics* metrics_;
+  ReferralMetrics& metrics_;
 };
 
 }  // namespace referral

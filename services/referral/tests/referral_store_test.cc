@@ -46,8 +46,8 @@ class ReferralStoreTest : public ::testing::TestWithParam<std::string> {
     config_.sla.urgent = 2h;
     config_.sla.routine = 72h;
     config_.sla.validity = 90 * 24h;
-    handler_ = std::make_unique<ReferralHandler>(config_, Lifecycle(), nullptr);
-    monitor_ = std::make_unique<SlaMonitor>(*db_, "/klinik/referral", Lifecycle(), nullptr);
+    handler_ = std::make_unique<ReferralHandler>(config_, Lifecycle(), metrics_);
+    monitor_ = std::make_unique<SlaMonitor>(*db_, "/klinik/referral", Lifecycle(), metrics_);
   }
 
   ReferralLifecycle Lifecycle() {
@@ -156,6 +156,8 @@ class ReferralStoreTest : public ::testing::TestWithParam<std::string> {
   std::string url_;
   std::unique_ptr<klinik::Database> db_;
   ReferralConfig config_;
+  klinik::Metrics registry_{"referral-test"};
+  ReferralMetrics metrics_{registry_};
   TimePoint now_ = klinik::FromUnixMillis(1795000000000);
   std::unique_ptr<ReferralHandler> handler_;
   std::unique_ptr<SlaMonitor> monitor_;
@@ -424,7 +426,7 @@ TEST_P(ReferralStoreTest, SlaMonitorEscalatesOnceAndExpiresAtTheEndOfValidity) {
   EXPECT_EQ(monitor_->RunOnce(), 1);
   EXPECT_EQ(monitor_->RunOnce(), 0) << "escalated once";
   // A fresh monitor (a restarted process) reads the persisted flag.
-  SlaMonitor restarted(*db_, "/klinik/referral", Lifecycle(), nullptr);
+  SlaMonitor restarted(*db_, "/klinik/referral", Lifecycle(), metrics_);
   EXPECT_EQ(restarted.RunOnce(), 0);
   auto overdue = Facts().back().event.referral_overdue();
   EXPECT_EQ(overdue.referral_id(), id);

@@ -30,10 +30,9 @@ void AddFindings(const Findings& findings,
 
 }  // namespace
 
-IntakeHandler::IntakeHandler(RegistrationValidator validator,
-                             std::shared_ptr<RegistrationMetrics> metrics,
+IntakeHandler::IntakeHandler(RegistrationValidator validator, RegistrationMetrics& metrics,
                              std::function<klinik::TimePoint()> now)
-    : validator_(std::move(validator)), metrics_(std::move(metrics)), now_(std::move(now)) {
+    : validator_(std::move(validator)), metrics_(&metrics), now_(std::move(now)) {
   using klinik::v1::RegistrationIntake;
   ConsumeSubscribed<RegistrationIntake>(UnknownKind::kDeadLetter);
   On<RegistrationIntake, klinik::v1::RegisterPatient>(

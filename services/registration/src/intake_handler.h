@@ -19,7 +19,8 @@ namespace registration {
 class IntakeHandler final : public klinik::TypedHandler {
  public:
   // Takes RegistrationIntake on the topic it is subscribed to (KLINIK_REGISTRATION_INTAKE_TOPIC).
-  IntakeHandler(RegistrationValidator validator, std::shared_ptr<RegistrationMetrics> metrics,
+  // `metrics` must outlive the handler.
+  IntakeHandler(RegistrationValidator validator, RegistrationMetrics& metrics,
                 std::function<klinik::TimePoint()> now = klinik::Clock::now);
 
  private:
@@ -31,7 +32,7 @@ class IntakeHandler final : public klinik::TypedHandler {
                               const Findings& reasons);
 
   RegistrationValidator validator_;
-  std::shared_ptr<RegistrationMetrics> metrics_;
+  RegistrationMetrics* metrics_;  // never null
   std::function<klinik::TimePoint()> now_;
 };
 

@@ -4,16 +4,12 @@
 
 namespace registration {
 
-RegistrationMetrics::RegistrationMetrics(klinik::Metrics* metrics) {
-  if (metrics) {
-    family_ = &metrics->AddCounter("klinik_registrations_total",
-                                   "Registration intake requests by outcome and reason code");
-  }
-}
+RegistrationMetrics::RegistrationMetrics(klinik::Metrics& metrics)
+    : family_(metrics.AddCounter("klinik_registrations_total",
+                                 "Registration intake requests by outcome and reason code")) {}
 
 void RegistrationMetrics::Count(std::string_view outcome, std::string_view reason) {
-  if (family_)
-    family_->Add({{"outcome", std::string(outcome)}, {"reason", std::string(reason)}}).Increment();
+  family_.Add({{"outcome", std::string(outcome)}, {"reason", std::string(reason)}}).Increment();
 }
 
 }  // namespace registration

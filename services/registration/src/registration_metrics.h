@@ -17,12 +17,11 @@ namespace registration {
 
 class RegistrationMetrics {
  public:
-  // `metrics` may be null (unit tests): counting is then a no-op.
-  explicit RegistrationMetrics(klinik::Metrics* metrics);
+  explicit RegistrationMetrics(klinik::Metrics& metrics);
   void Count(std::string_view outcome, std::string_view reason);
 
  private:
-  prometheus::Family<prometheus::Counter>* family_ = nullptr;
+  prometheus::Family<prometheus::Counter>& family_;
 };
 
 }  // namespace registration

@@ -8,6 +8,7 @@
 #include <future>
 #include <nlohmann/json.hpp>
 
+#include "klinik/metrics.h"
 #include "klinik/outbox.h"
 #include "klinik/topics.h"
 #include "patient_store.h"
@@ -41,8 +42,7 @@ class IntakeHandlerTest : public ::testing::TestWithParam<std::string> {
     return IntakeHandler(RegistrationValidator([] {
                            return klinik::CivilDate{2026, 11, 23};
                          }),
-                         std::make_shared<RegistrationMetrics>(nullptr),
-                         [] { return klinik::FromUnixMillis(1'795'000'000'000); });
+                         metrics_, [] { return klinik::FromUnixMillis(1'795'000'000'000); });
   }
 
   static klinik::ConsumedMessage Message(const klinik::v1::RegistrationIntake& intake) {
@@ -97,6 +97,8 @@ class IntakeHandlerTest : public ::testing::TestWithParam<std::string> {
 
   std::string url_;
   std::unique_ptr<klinik::Database> db_;
+  klinik::Metrics registry_{"registration-test"};
+  RegistrationMetrics metrics_{registry_};
 };
 
 TEST_P(IntakeHandlerTest, NewNikIsRegisteredWithAFactKeyedByTheNewPatientId) {

@@ -96,7 +96,6 @@ grpc::Status SyncStatusService::RetrySync(grpc::ServerContext*,
                           "only a failed or suppressed job can be retried");
     }
     *resp->mutable_job() = job->ToProto();
-    if (on_requeued_) on_requeued_();
     return grpc::Status::OK;
   });
 }

@@ -2,8 +2,6 @@
 // and RetrySync to queue a failed or suppressed job again.
 #pragma once
 
-#include <functional>
-
 #include "klinik/storage.h"
 #include "klinik/v1/satusehat.grpc.pb.h"
 
@@ -11,9 +9,7 @@ namespace satusehat_sync {
 
 class SyncStatusService final : public klinik::v1::SyncStatus::Service {
  public:
-  // `on_requeued` wakes the workers so a retried job goes out at once.
-  SyncStatusService(klinik::Database& db, std::function<void()> on_requeued)
-      : db_(db), on_requeued_(std::move(on_requeued)) {}
+  explicit SyncStatusService(klinik::Database& db) : db_(db) {}
 
   grpc::Status GetSyncStatus(grpc::ServerContext* ctx, const klinik::v1::GetSyncStatusRequest* req,
                              klinik::v1::GetSyncStatusResponse* resp) override;
@@ -25,7 +21,6 @@ class SyncStatusService final : public klinik::v1::SyncStatus::Service {
 
  private:
   klinik::Database& db_;
-  std::function<void()> on_requeued_;
 };
 
 }  // namespace satusehat_sync

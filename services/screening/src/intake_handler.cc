@@ -64,12 +64,12 @@ klinik::v1::Reason ToReason(const RejectionReason& reason) {
 }
 
 IntakeHandler::IntakeHandler(ScreeningClassifier classifier, PatientLookup& lookup,
-                             std::chrono::minutes utc_offset, ScreeningMetrics* metrics,
+                             std::chrono::minutes utc_offset, ScreeningMetrics& metrics,
                              std::function<klinik::TimePoint()> clock)
     : classifier_(std::move(classifier)),
       lookup_(lookup),
       utc_offset_(utc_offset),
-      metrics_(metrics),
+      metrics_(&metrics),
       clock_(std::move(clock)) {
   using klinik::v1::ScreeningIntake;
   ConsumeSubscribed<ScreeningIntake>(UnknownKind::kDeadLetter);

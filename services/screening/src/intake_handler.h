@@ -54,10 +54,10 @@ using SubmissionOutcome =
 class IntakeHandler final : public klinik::TypedHandler {
  public:
   // Takes ScreeningIntake on the topic it is subscribed to (KLINIK_SCREENING_INTAKE_TOPIC).
-  // `lookup` and `metrics` (nullable) must outlive the handler. `clock` gives "now" (tests).
+  // `lookup` and `metrics` must outlive the handler. `clock` gives "now" (tests).
   IntakeHandler(
       ScreeningClassifier classifier, PatientLookup& lookup, std::chrono::minutes utc_offset,
-      ScreeningMetrics* metrics,
+      ScreeningMetrics& metrics,
       std::function<klinik::TimePoint()> clock = [] { return klinik::Clock::now(); });
 
   // Looks up every patient the events name at once (LookupMany) before the transaction;
@@ -89,7 +89,7 @@ class IntakeHandler final : public klinik::TypedHandler {
   // Answers fetched by the last Prepare (never "unavailable": that one is asked again).
   std::map<PatientKey, LookupResult> prepared_;
   std::chrono::minutes utc_offset_;
-  ScreeningMetrics* metrics_;
+  ScreeningMetrics* metrics_;  // never null
   std::function<klinik::TimePoint()> clock_;
 };
 

@@ -2,8 +2,8 @@
 //   klinik_screenings_total{outcome}              completed | rejected | duplicate
 //   klinik_ckg_eligibility_total{eligible}        true | false, per completed screening
 //   klinik_referrals_recommended_total{urgency}   routine | urgent
-// Counted when the handler decides; a transaction that then fails to commit is retried and
-// counted again (rare: the database failed between decision and commit).
+// Counted in OutboxWriter::AfterCommit callbacks, once the decision's transaction has committed:
+// a transaction rolled back and retried counts once.
 #pragma once
 
 #include <prometheus/counter.h>

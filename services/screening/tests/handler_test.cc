@@ -75,7 +75,7 @@ class HandlerTest : public ::testing::Test {
     m.value = value;
     klinik::CloudEvent ce = klinik::NewCloudEvent(ce_type, "/test", "s");
     IntakeHandler handler(ScreeningClassifier(ScreeningRules{}), lookup_, std::chrono::hours(7),
-                          &metrics_, [] { return kNow; });
+                          metrics_, [] { return kNow; });
     std::optional<klinik::HandleResult> result;
     try {
       // Like the consume loop: metrics count only what committed.
@@ -189,7 +189,7 @@ TEST_F(HandlerTest, UnknownPatientIsRejectedAndNothingStored) {
 // an answer "unavailable" is not kept, so handling asks again.
 TEST_F(HandlerTest, PrepareLooksUpTheBatchOnceAndHandleUsesItsAnswers) {
   IntakeHandler handler(ScreeningClassifier(ScreeningRules{}), lookup_, std::chrono::hours(7),
-                        &metrics_, [] { return kNow; });
+                        metrics_, [] { return kNow; });
   SubmitScreening by_nik = Submission("");
   by_nik.set_nik(kAdultNik);
   SubmitScreening implausible = Submission("33333333-3333-4333-8333-333333333333");

@@ -152,17 +152,10 @@ const std::map<const google::protobuf::FieldDescriptor*, CaseExtras>& KnownCases
   return kCases;
 }
 
-// The field that holds a topic's key (topics.h) in an intake message.
-std::string KeyFieldOf(topics::KeyKind key) {
-  switch (key) {
-    case topics::KeyKind::kNik:
-      return "nik";
-    case topics::KeyKind::kClinicId:
-      return "clinic_id";
-    case topics::KeyKind::kPatientId:
-    case topics::KeyKind::kOriginKey:
-      break;
-  }
+// The field that holds an intake topic's key (topics.h's kAll notes each topic's key).
+std::string KeyFieldOf(std::string_view intake_topic) {
+  if (intake_topic == topics::kIntakeRegistration) return "nik";
+  if (intake_topic == topics::kIntakePharmacy) return "clinic_id";
   return "patient_id";
 }
 
@@ -186,7 +179,7 @@ std::vector<IntakeCommand> DeriveIntakeCommands() {
     } else {
       c.extras.command = kind.field->name();
       std::replace(c.extras.command.begin(), c.extras.command.end(), '_', '-');
-      c.extras.key_fields = {KeyFieldOf(topic->key)};
+      c.extras.key_fields = {KeyFieldOf(topic->name)};
       c.extras.help = "publish a " + kind.field->message_type()->name();
     }
     commands.push_back(std::move(c));

@@ -2,9 +2,10 @@
 // /healthz and /readyz. Labels never carry personal data or unbounded ids (no patient, clinic
 // or item ids: there are 80,000 clinics).
 //
-//   klinik_events_consumed_total{topic,outcome}   outcome:
-//   applied|rejected|duplicate|dead_letter|retry klinik_events_produced_total{topic,outcome}
-//   outcome: ok|error klinik_event_processing_seconds{topic}        histogram
+//   klinik_events_consumed_total{topic,outcome}   applied, rejected, duplicate, dead_letter
+//                                                 once committed; retry per failed attempt
+//   klinik_events_produced_total{topic,outcome}   ok, error
+//   klinik_event_processing_seconds{topic}        histogram
 //   klinik_dead_letters_total{topic}              messages sent to klinik.deadletter.v1, by origin
 //   klinik_outbox_backlog                         unsent outbox rows
 //   klinik_outbox_parked                          rows the producer refused for good, waiting
@@ -38,7 +39,6 @@ class Metrics {
   explicit Metrics(std::string service);
 
   [[nodiscard]] prometheus::Registry& registry() { return *registry_; }
-  [[nodiscard]] std::shared_ptr<prometheus::Registry> shared_registry() { return registry_; }
   [[nodiscard]] const std::string& service() const { return service_; }
 
   void EventConsumed(const std::string& topic, const std::string& outcome, double seconds);

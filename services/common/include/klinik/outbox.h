@@ -63,9 +63,6 @@ std::vector<OutboxRow> ReadOutbox(Transaction& tx, std::string_view where = {});
 bool FitDeadLetter(OutgoingMessage& message, size_t max_bytes);
 
 namespace inbox {
-// True when `event_id` was already processed by `consumer` (skip it).
-bool Seen(Transaction& tx, std::string_view consumer, std::string_view event_id);
-void Record(Transaction& tx, std::string_view consumer, std::string_view event_id);
 // Records every id of `event_ids` (distinct) not yet recorded for `consumer` and returns those:
 // the ids left out were processed before. One INSERT … ON CONFLICT DO NOTHING RETURNING per 64
 // ids, which always goes through the primary key (no plan to go stale as the table grows).

@@ -157,8 +157,6 @@ class EventProcessor : public RebalanceListener {
   void ResumeDue();
 
   struct RetryState {
-    int attempts = 0;
-    int64_t offset = 0;
     std::chrono::steady_clock::time_point resume_at;
   };
 

@@ -8,13 +8,9 @@
 
 namespace klinik::topics {
 
-// What a topic's message key is. Order matters only within one key.
-enum class KeyKind { kNik, kPatientId, kClinicId, kOriginKey };
-
 struct TopicSpec {
   std::string_view name;
   int partitions;  // production default; KEDA maxReplicas must not exceed it
-  KeyKind key;
 };
 
 inline constexpr std::string_view kIntakeRegistration = "klinik.intake.registration.v1";
@@ -28,17 +24,18 @@ inline constexpr std::string_view kReferrals = "klinik.referrals.v1";
 inline constexpr std::string_view kSatuSehat = "klinik.satusehat.v1";
 inline constexpr std::string_view kDeadLetter = "klinik.deadletter.v1";
 
+// Each with its message key: order matters only within one key.
 inline constexpr std::array<TopicSpec, 10> kAll = {{
-    {kIntakeRegistration, 12, KeyKind::kNik},
-    {kPatients, 12, KeyKind::kPatientId},
-    {kIntakeScreening, 12, KeyKind::kPatientId},
-    {kScreenings, 12, KeyKind::kPatientId},
-    {kIntakePharmacy, 12, KeyKind::kClinicId},
-    {kPharmacy, 12, KeyKind::kClinicId},
-    {kIntakeReferral, 12, KeyKind::kPatientId},
-    {kReferrals, 12, KeyKind::kPatientId},
-    {kSatuSehat, 12, KeyKind::kPatientId},
-    {kDeadLetter, 3, KeyKind::kOriginKey},
+    {kIntakeRegistration, 12},  // NIK
+    {kPatients, 12},            // patient id
+    {kIntakeScreening, 12},     // patient id
+    {kScreenings, 12},          // patient id
+    {kIntakePharmacy, 12},      // clinic id
+    {kPharmacy, 12},            // clinic id
+    {kIntakeReferral, 12},      // patient id
+    {kReferrals, 12},           // patient id
+    {kSatuSehat, 12},           // patient id
+    {kDeadLetter, 3},           // the original message's key
 }};
 
 }  // namespace klinik::topics
