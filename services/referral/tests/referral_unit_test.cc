@@ -305,21 +305,5 @@ TEST(Facts, TimestampsBeyondWhatAClockHoldsSaturate) {
   EXPECT_EQ(FromTimestamp(far), klinik::ParseRfc3339("1678-01-01T00:00:00Z"));
 }
 
-// --- page token ---
-
-TEST(PageToken, RoundTripsAndRefusesAnythingElse) {
-  std::string token = EncodePageToken(1795000000123, "aaaaaaaa-0000-4000-8000-000000000001");
-  int64_t ms = 0;
-  std::string id;
-  ASSERT_TRUE(DecodePageToken(token, &ms, &id));
-  EXPECT_EQ(ms, 1795000000123);
-  EXPECT_EQ(id, "aaaaaaaa-0000-4000-8000-000000000001");
-  for (const std::string& bad :
-       {std::string("abc"), std::string("zz"), token.substr(0, token.size() - 2),
-        EncodePageToken(1, "not-a-uuid"), std::string("7831")}) {
-    EXPECT_FALSE(DecodePageToken(bad, &ms, &id)) << bad;
-  }
-}
-
 }  // namespace
 }  // namespace referral

@@ -1,6 +1,5 @@
 #include "screening_store.h"
 
-#include <charconv>
 #include <stdexcept>
 
 namespace screening {
@@ -50,21 +49,6 @@ const std::vector<klinik::Migration>& Migrations() {
        "CREATE INDEX screening_findings_by_code ON screening_findings (code);"},
   };
   return kMigrations;
-}
-
-std::string EncodeCursor(const ListCursor& c) {
-  return std::to_string(c.measured_at_ms) + "_" + c.screening_id;
-}
-
-std::optional<ListCursor> DecodeCursor(std::string_view token) {
-  size_t sep = token.find('_');
-  if (sep == std::string_view::npos || sep == 0) return std::nullopt;
-  ListCursor c;
-  auto [end, ec] = std::from_chars(token.data(), token.data() + sep, c.measured_at_ms);
-  if (ec != std::errc() || end != token.data() + sep) return std::nullopt;
-  c.screening_id = std::string(token.substr(sep + 1));
-  if (!klinik::IsUuid(c.screening_id)) return std::nullopt;
-  return c;
 }
 
 void ScreeningStore::Insert(klinik::Transaction& tx, const klinik::v1::Screening& s,
