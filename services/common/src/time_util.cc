@@ -164,6 +164,28 @@ TimePoint FromUnixTime(int64_t secs, int32_t nanos) {
   return std::clamp(t, FromUnixMillis(kFirstMillis), FromUnixMillis(kLastMillis));
 }
 
+google::protobuf::Timestamp ToTimestamp(TimePoint t) {
+  auto since = t.time_since_epoch();
+  auto secs = floor<seconds>(since);
+  google::protobuf::Timestamp out;
+  out.set_seconds(secs.count());
+  out.set_nanos(static_cast<int32_t>(duration_cast<nanoseconds>(since - secs).count()));
+  return out;
+}
+
+google::protobuf::Timestamp ToTimestampMillis(TimePoint t) {
+  return ToTimestamp(floor<milliseconds>(t));
+}
+
+TimePoint FromTimestamp(const google::protobuf::Timestamp& t) {
+  return FromUnixTime(t.seconds(), t.nanos());
+}
+
+std::optional<TimePoint> FromTimestampIfSet(const google::protobuf::Timestamp& t) {
+  if (t.seconds() == 0 && t.nanos() == 0) return std::nullopt;
+  return FromTimestamp(t);
+}
+
 std::string NewUuid() {
   uuid_t raw;
   uuid_generate_random(raw);

@@ -407,5 +407,56 @@ TEST(Time, Rfc3339BoundsTheInstantNotTheLocalYear) {
   EXPECT_TRUE(ParseRfc3339("1678-01-01T14:00:00+14:00"));
 }
 
+// --- protobuf Timestamps ---
+
+using std::chrono::milliseconds;
+
+google::protobuf::Timestamp Ts(int64_t seconds, int32_t nanos) {
+  google::protobuf::Timestamp t;
+  t.set_seconds(seconds);
+  t.set_nanos(nanos);
+  return t;
+}
+
+TEST(Timestamp, ConvertsExactlyWithNanosAlwaysPositive) {
+  struct Case {
+    const char* rfc3339;
+    int64_t seconds;
+    int32_t nanos;
+  };
+  for (const Case& c : std::vector<Case>{{"2026-11-18T17:00:00.123456789Z", 1795021200, 123456789},
+                                         {"1970-01-01T00:00:00Z", 0, 0},
+                                         {"1969-12-31T23:59:59.999Z", -1, 999000000},
+                                         {"1678-01-01T00:00:00Z", -9214560000, 0}}) {
+    TimePoint t = *ParseRfc3339(c.rfc3339);
+    google::protobuf::Timestamp ts = ToTimestamp(t);
+    EXPECT_EQ(ts.seconds(), c.seconds) << c.rfc3339;
+    EXPECT_EQ(ts.nanos(), c.nanos) << c.rfc3339;
+    EXPECT_EQ(FromTimestamp(ts), t) << c.rfc3339;
+  }
+}
+
+TEST(Timestamp, ToTheMillisecondFloors) {
+  for (const char* text : {"2026-11-18T17:00:00.123456789Z", "1969-12-31T23:59:59.9999Z"}) {
+    TimePoint t = *ParseRfc3339(text);
+    EXPECT_EQ(FromTimestamp(ToTimestampMillis(t)), std::chrono::floor<milliseconds>(t)) << text;
+  }
+  google::protobuf::Timestamp before_epoch =
+      ToTimestampMillis(*ParseRfc3339("1969-12-31T23:59:59.9999Z"));
+  EXPECT_EQ(before_epoch.seconds(), -1);
+  EXPECT_EQ(before_epoch.nanos(), 999000000);
+}
+
+TEST(Timestamp, WhatNoClockHoldsSaturatesAndUnsetIsNullopt) {
+  EXPECT_EQ(FromTimestamp(Ts(253402300799, 0)), ParseRfc3339("2261-12-31T23:59:59.999Z"));
+  EXPECT_EQ(FromTimestamp(Ts(std::numeric_limits<int64_t>::min(), 0)),
+            ParseRfc3339("1678-01-01T00:00:00Z"));
+  EXPECT_EQ(FromTimestamp(Ts(std::numeric_limits<int64_t>::max(), 999999999)),
+            ParseRfc3339("2261-12-31T23:59:59.999Z"));
+  EXPECT_FALSE(FromTimestampIfSet(google::protobuf::Timestamp()).has_value());
+  EXPECT_EQ(FromTimestampIfSet(Ts(0, 1)), FromUnixTime(0, 1));
+  EXPECT_EQ(FromTimestampIfSet(Ts(1795021200, 0)), ParseRfc3339("2026-11-18T17:00:00Z"));
+}
+
 }  // namespace
 }  // namespace klinik
