@@ -22,23 +22,14 @@ std::vector<std::string> ToVector(const google::protobuf::RepeatedPtrField<std::
   return {field.begin(), field.end()};
 }
 
+// An app's instant to the millisecond, as referrals are stored; nullopt when unset.
+std::optional<TimePoint> StoredInstant(const google::protobuf::Timestamp& t) {
+  std::optional<TimePoint> at = klinik::FromTimestampIfSet(t);
+  if (at) at = std::chrono::floor<std::chrono::milliseconds>(*at);
+  return at;
+}
+
 }  // namespace
-
-google::protobuf::Timestamp ToTimestamp(TimePoint t) {
-  google::protobuf::Timestamp ts;
-  int64_t ms = klinik::ToUnixMillis(t);
-  int64_t secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
-  ts.set_seconds(secs);
-  ts.set_nanos(static_cast<int32_t>((ms - secs * 1000) * 1000000));
-  return ts;
-}
-
-std::optional<TimePoint> FromTimestamp(const google::protobuf::Timestamp& t) {
-  if (t.seconds() == 0 && t.nanos() == 0) return std::nullopt;
-  // To the millisecond, as referrals are stored.
-  return std::chrono::floor<std::chrono::milliseconds>(
-      klinik::FromUnixTime(t.seconds(), t.nanos()));
-}
 
 const char* CeType(StepKind kind) {
   switch (kind) {
@@ -115,7 +106,7 @@ NewReferral FromProto(const v1::RequestReferral& r) {
   n.icd10 = ToVector(r.icd10());
   n.note = r.note();
   n.requested_by = r.requested_by();
-  n.requested_at = FromTimestamp(r.requested_at()).value_or(klinik::Clock::now());
+  n.requested_at = StoredInstant(r.requested_at()).value_or(klinik::Clock::now());
   n.source_screening_id = r.source_screening_id();
   return n;
 }
@@ -152,8 +143,8 @@ NewReferral FromScreening(const v1::ScreeningCompleted& s, const ReferralConfig&
   }
   n.note = note.empty() ? "CKG screening" : "CKG screening: " + note;
   n.requested_by = s.examiner_id();
-  n.requested_at = FromTimestamp(s.measured_at())
-                       .value_or(FromTimestamp(s.completed_at()).value_or(klinik::Clock::now()));
+  n.requested_at = StoredInstant(s.measured_at())
+                       .value_or(StoredInstant(s.completed_at()).value_or(klinik::Clock::now()));
   n.source_screening_id = s.screening_id();
   return n;
 }
@@ -165,7 +156,7 @@ Command CommandFromProto(const v1::ReferralIntake& intake, std::string* referral
     c.request_id = m.request_id();
     c.patient_id = m.patient_id();
     c.acted_by = m.acted_by();
-    c.acted_at = FromTimestamp(m.acted_at());
+    c.acted_at = StoredInstant(m.acted_at());
     *referral_id = m.referral_id();
   };
   switch (intake.kind_case()) {
@@ -223,11 +214,11 @@ v1::ReferralEvent ToFact(const Step& s, const Referral& r) {
       for (const auto& c : r.icd10) f->add_icd10(c);
       f->set_note(r.note);
       f->set_requested_by(r.requested_by);
-      *f->mutable_requested_at() = ToTimestamp(r.requested_at);
+      *f->mutable_requested_at() = klinik::ToTimestampMillis(r.requested_at);
       f->set_source_screening_id(r.source_screening_id);
-      *f->mutable_acceptance_deadline() = ToTimestamp(r.acceptance_deadline);
-      *f->mutable_valid_until() = ToTimestamp(r.valid_until);
-      *f->mutable_created_at() = ToTimestamp(r.created_at);
+      *f->mutable_acceptance_deadline() = klinik::ToTimestampMillis(r.acceptance_deadline);
+      *f->mutable_valid_until() = klinik::ToTimestampMillis(r.valid_until);
+      *f->mutable_created_at() = klinik::ToTimestampMillis(r.created_at);
       break;
     }
     case StepKind::kJoined: {
@@ -239,7 +230,7 @@ v1::ReferralEvent ToFact(const Step& s, const Referral& r) {
       for (const auto& c : s.joined_reasons) f->add_reason_codes(c);
       f->set_urgency(ToProto(r.urgency));
       f->set_status(ToProto(r.status));
-      *f->mutable_joined_at() = ToTimestamp(s.at);
+      *f->mutable_joined_at() = klinik::ToTimestampMillis(s.at);
       break;
     }
     case StepKind::kSent: {
@@ -247,8 +238,8 @@ v1::ReferralEvent ToFact(const Step& s, const Referral& r) {
       f->set_referral_id(r.referral_id);
       f->set_patient_id(r.patient_id);
       f->set_target_facility_id(r.target_facility_id);
-      *f->mutable_acceptance_deadline() = ToTimestamp(r.acceptance_deadline);
-      *f->mutable_sent_at() = ToTimestamp(s.at);
+      *f->mutable_acceptance_deadline() = klinik::ToTimestampMillis(r.acceptance_deadline);
+      *f->mutable_sent_at() = klinik::ToTimestampMillis(s.at);
       break;
     }
     case StepKind::kAccepted: {
@@ -258,7 +249,7 @@ v1::ReferralEvent ToFact(const Step& s, const Referral& r) {
       f->set_patient_id(r.patient_id);
       f->set_target_facility_id(r.target_facility_id);
       f->set_acted_by(s.acted_by);
-      *f->mutable_accepted_at() = ToTimestamp(s.at);
+      *f->mutable_accepted_at() = klinik::ToTimestampMillis(s.at);
       break;
     }
     case StepKind::kRejected: {
@@ -270,7 +261,7 @@ v1::ReferralEvent ToFact(const Step& s, const Referral& r) {
       f->set_reason(s.reason);
       f->set_note(s.note);
       f->set_acted_by(s.acted_by);
-      *f->mutable_rejected_at() = ToTimestamp(s.at);
+      *f->mutable_rejected_at() = klinik::ToTimestampMillis(s.at);
       break;
     }
     case StepKind::kRetargeted: {
@@ -282,10 +273,10 @@ v1::ReferralEvent ToFact(const Step& s, const Referral& r) {
       f->set_target_facility_id(r.target_facility_id);
       f->set_target_facility_kind(static_cast<v1::FacilityKind>(r.target_facility_kind));
       f->set_direction(static_cast<v1::ReferralDirection>(r.direction));
-      *f->mutable_acceptance_deadline() = ToTimestamp(r.acceptance_deadline);
+      *f->mutable_acceptance_deadline() = klinik::ToTimestampMillis(r.acceptance_deadline);
       f->set_note(s.note);
       f->set_acted_by(s.acted_by);
-      *f->mutable_retargeted_at() = ToTimestamp(s.at);
+      *f->mutable_retargeted_at() = klinik::ToTimestampMillis(s.at);
       break;
     }
     case StepKind::kAttended: {
@@ -295,7 +286,7 @@ v1::ReferralEvent ToFact(const Step& s, const Referral& r) {
       f->set_patient_id(r.patient_id);
       f->set_target_facility_id(r.target_facility_id);
       f->set_acted_by(s.acted_by);
-      *f->mutable_attended_at() = ToTimestamp(s.at);
+      *f->mutable_attended_at() = klinik::ToTimestampMillis(s.at);
       break;
     }
     case StepKind::kCompleted: {
@@ -307,7 +298,7 @@ v1::ReferralEvent ToFact(const Step& s, const Referral& r) {
       f->set_back_referral_notes(r.back_referral_notes);
       f->set_follow_up_instructions(r.follow_up_instructions);
       f->set_acted_by(s.acted_by);
-      *f->mutable_completed_at() = ToTimestamp(s.at);
+      *f->mutable_completed_at() = klinik::ToTimestampMillis(s.at);
       break;
     }
     case StepKind::kCancelled: {
@@ -319,7 +310,7 @@ v1::ReferralEvent ToFact(const Step& s, const Referral& r) {
       f->set_note(s.note);
       f->set_acted_by(s.acted_by);
       f->set_previous_status(ToProto(s.from));
-      *f->mutable_cancelled_at() = ToTimestamp(s.at);
+      *f->mutable_cancelled_at() = klinik::ToTimestampMillis(s.at);
       break;
     }
     case StepKind::kExpired: {
@@ -328,7 +319,7 @@ v1::ReferralEvent ToFact(const Step& s, const Referral& r) {
       f->set_patient_id(r.patient_id);
       f->set_cause(static_cast<v1::ExpiryCause>(s.cause));
       f->set_previous_status(ToProto(s.from));
-      *f->mutable_expired_at() = ToTimestamp(s.at);
+      *f->mutable_expired_at() = klinik::ToTimestampMillis(s.at);
       break;
     }
     case StepKind::kOverdue: {
@@ -339,8 +330,8 @@ v1::ReferralEvent ToFact(const Step& s, const Referral& r) {
       f->set_target_facility_id(r.target_facility_id);
       f->set_urgency(ToProto(r.urgency));
       f->set_status(ToProto(r.status));
-      *f->mutable_acceptance_deadline() = ToTimestamp(r.acceptance_deadline);
-      *f->mutable_detected_at() = ToTimestamp(s.at);
+      *f->mutable_acceptance_deadline() = klinik::ToTimestampMillis(r.acceptance_deadline);
+      *f->mutable_detected_at() = klinik::ToTimestampMillis(s.at);
       break;
     }
   }
@@ -362,9 +353,9 @@ v1::Referral ToProto(const Referral& r, const std::vector<Step>& history) {
   p.set_note(r.note);
   p.set_requested_by(r.requested_by);
   p.set_source_screening_id(r.source_screening_id);
-  *p.mutable_requested_at() = ToTimestamp(r.requested_at);
-  *p.mutable_acceptance_deadline() = ToTimestamp(r.acceptance_deadline);
-  *p.mutable_valid_until() = ToTimestamp(r.valid_until);
+  *p.mutable_requested_at() = klinik::ToTimestampMillis(r.requested_at);
+  *p.mutable_acceptance_deadline() = klinik::ToTimestampMillis(r.acceptance_deadline);
+  *p.mutable_valid_until() = klinik::ToTimestampMillis(r.valid_until);
   p.set_back_referral_notes(r.back_referral_notes);
   p.set_follow_up_instructions(r.follow_up_instructions);
   for (const Step& s : history) {
@@ -376,10 +367,10 @@ v1::Referral ToProto(const Referral& r, const std::vector<Step>& history) {
     t->set_acted_by(s.acted_by);
     t->set_reason(s.reason);
     t->set_note(s.note);
-    *t->mutable_at() = ToTimestamp(s.at);
+    *t->mutable_at() = klinik::ToTimestampMillis(s.at);
   }
-  *p.mutable_created_at() = ToTimestamp(r.created_at);
-  *p.mutable_updated_at() = ToTimestamp(r.updated_at);
+  *p.mutable_created_at() = klinik::ToTimestampMillis(r.created_at);
+  *p.mutable_updated_at() = klinik::ToTimestampMillis(r.updated_at);
   return p;
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "klinik/time_util.h"
 #include "klinik/v1/referral.pb.h"
 #include "klinik/v1/screening.pb.h"
 #include "referral_config.h"
@@ -38,8 +39,10 @@ inline constexpr const char* kTransitionRejectedType = "id.klinik.referral.trans
 [[nodiscard]] klinik::v1::Referral ToProto(const Referral& referral,
                                            const std::vector<Step>& history);
 
-[[nodiscard]] google::protobuf::Timestamp ToTimestamp(TimePoint t);
-[[nodiscard]] std::optional<TimePoint> FromTimestamp(
-    const google::protobuf::Timestamp& t);  // nullopt when unset
+// Kept only for referral_handler.cc, whose rewrite is under way elsewhere; other code calls
+// klinik::ToTimestampMillis directly (referrals are stored to the millisecond).
+[[nodiscard]] inline google::protobuf::Timestamp ToTimestamp(TimePoint t) {
+  return klinik::ToTimestampMillis(t);
+}
 
 }  // namespace referral

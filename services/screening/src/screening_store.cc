@@ -15,7 +15,9 @@ klinik::v1::Screening ParseRecord(const klinik::Row& row, size_t column) {
 }
 
 int64_t MeasuredAtMs(const klinik::v1::Screening& s) {
-  return s.measured_at().seconds() * 1000 + s.measured_at().nanos() / 1'000'000;
+  // Floored, as the cursor of ListScreenings has always counted; saturated like every instant.
+  return klinik::ToUnixMillis(
+      std::chrono::floor<std::chrono::milliseconds>(klinik::FromTimestamp(s.measured_at())));
 }
 
 }  // namespace
@@ -53,7 +55,8 @@ const std::vector<klinik::Migration>& Migrations() {
 
 void ScreeningStore::Insert(klinik::Transaction& tx, const klinik::v1::Screening& s,
                             const klinik::CivilDate& local_date) {
-  int64_t completed_ms = s.completed_at().seconds() * 1000 + s.completed_at().nanos() / 1'000'000;
+  int64_t completed_ms = klinik::ToUnixMillis(
+      std::chrono::floor<std::chrono::milliseconds>(klinik::FromTimestamp(s.completed_at())));
   tx.Execute(
       "INSERT INTO screenings (screening_id, request_id, patient_id, clinic_id, measured_at, "
       "local_date, ckg_eligible, referral_recommended, completed_at, record) "

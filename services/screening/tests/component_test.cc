@@ -197,7 +197,7 @@ class ScreeningComponent : public ::testing::TestWithParam<std::string> {
     s.set_patient_id(patient_id);
     s.set_clinic_id("clinic-test");
     s.set_examiner_id("6472044101900001");
-    ToTimestamp(klinik::Clock::now() - 1min, s.mutable_measured_at());
+    *s.mutable_measured_at() = klinik::ToTimestamp(klinik::Clock::now() - 1min);
     auto* m = s.mutable_measurements();
     m->set_systolic_mmhg(185);
     m->set_diastolic_mmhg(95);

@@ -199,12 +199,6 @@ class Publisher {
   std::atomic<long> submitted_{0}, delivered_{0}, failed_{0};
 };
 
-void SetTimestampNow(google::protobuf::Timestamp* ts) {
-  int64_t ms = klinik::ToUnixMillis(klinik::Clock::now());
-  ts->set_seconds(ms / 1000);
-  ts->set_nanos(static_cast<int32_t>((ms % 1000) * 1'000'000));
-}
-
 }  // namespace
 
 std::vector<Resident> MakeResidents(const VillagePlan& plan, const klinik::CivilDate& today) {
@@ -374,7 +368,7 @@ int RunDemo(const DemoOptions& o, std::ostream& out, std::ostream& err) {
     rs->set_unit("TAB");
     rs->set_supplier("PT Kimia Farma");
     rs->set_delivery_note_ref("SJ-" + std::to_string(4400 + i));
-    SetTimestampNow(rs->mutable_received_at());
+    *rs->mutable_received_at() = klinik::ToTimestampMillis(klinik::Clock::now());
     pharmacy_requests.push_back(rs->request_id());
     pub.Send(topics::kIntakePharmacy, o.plan.clinic_id, "id.klinik.intake.receive_stock.v1",
              o.plan.clinic_id, intake);
@@ -401,7 +395,7 @@ int RunDemo(const DemoOptions& o, std::ostream& out, std::ostream& err) {
     s->set_patient_id(patient_id);
     s->set_clinic_id(o.plan.clinic_id);
     s->set_examiner_id(kExaminerNik);
-    SetTimestampNow(s->mutable_measured_at());
+    *s->mutable_measured_at() = klinik::ToTimestampMillis(klinik::Clock::now());
     auto* m = s->mutable_measurements();
     if (age < 7) {
       m->set_weight_kg(8 + age * 2.2 + between(0, 20) / 10.0);
@@ -477,7 +471,7 @@ int RunDemo(const DemoOptions& o, std::ostream& out, std::ostream& err) {
     d->set_patient_id(sc.patient_id());
     d->set_prescription_id("RX-" + std::to_string(today.year) + "-" + Pad(++prescription, 5));
     d->set_dispensed_by(kExaminerNik);
-    SetTimestampNow(d->mutable_dispensed_at());
+    *d->mutable_dispensed_at() = klinik::ToTimestampMillis(klinik::Clock::now());
     pharmacy_requests.push_back(d->request_id());
     pub.Send(topics::kIntakePharmacy, o.plan.clinic_id, "id.klinik.intake.dispense_medication.v1",
              o.plan.clinic_id, intake);
@@ -520,13 +514,13 @@ int RunDemo(const DemoOptions& o, std::ostream& out, std::ostream& err) {
     a->set_referral_id(rid);
     a->set_patient_id(pid);
     a->set_acted_by(kDoctorId);
-    SetTimestampNow(a->mutable_acted_at());
+    *a->mutable_acted_at() = klinik::ToTimestampMillis(klinik::Clock::now());
     auto* t = attend.mutable_record_attendance();
     t->set_request_id("demo-att-" + rid);
     t->set_referral_id(rid);
     t->set_patient_id(pid);
     t->set_acted_by(kDoctorId);
-    SetTimestampNow(t->mutable_acted_at());
+    *t->mutable_acted_at() = klinik::ToTimestampMillis(klinik::Clock::now());
     auto* c = complete.mutable_complete_referral();
     c->set_request_id("demo-cmp-" + rid);
     c->set_referral_id(rid);
@@ -534,7 +528,7 @@ int RunDemo(const DemoOptions& o, std::ostream& out, std::ostream& err) {
     c->set_back_referral_notes("Diperiksa dokter puskesmas; terapi dimulai.");
     c->set_follow_up_instructions("Kontrol tekanan darah/gula darah di klinik desa tiap bulan.");
     c->set_acted_by(kDoctorId);
-    SetTimestampNow(c->mutable_acted_at());
+    *c->mutable_acted_at() = klinik::ToTimestampMillis(klinik::Clock::now());
     pub.Send(topics::kIntakeReferral, pid, "id.klinik.intake.accept_referral.v1", rid, accept);
     pub.Send(topics::kIntakeReferral, pid, "id.klinik.intake.record_attendance.v1", rid, attend);
     pub.Send(topics::kIntakeReferral, pid, "id.klinik.intake.complete_referral.v1", rid, complete);
