@@ -1,6 +1,6 @@
 // Time and identifier helpers shared by every service: RFC 3339 UTC timestamps (the form
 // CloudEvents and SatuSehat require), protobuf Timestamps (the contracts' instants), calendar
-// dates, and random UUIDs.
+// dates, a clinic's UTC offset, and random UUIDs.
 #pragma once
 
 #include <google/protobuf/timestamp.pb.h>
@@ -65,6 +65,11 @@ TimePoint FromUnixTime(int64_t seconds, int32_t nanos);
 // nullopt for an unset Timestamp (0 s, 0 ns: proto3 cannot tell it from the epoch, and no
 // contract instant is 1970-01-01T00:00:00Z).
 [[nodiscard]] std::optional<TimePoint> FromTimestampIfSet(const google::protobuf::Timestamp& t);
+
+// A clinic's UTC offset (KLINIK_LOCAL_UTC_OFFSET; Config::UtcOffset reads it): "+07:00",
+// "-03:30", "+7", "+07" or "Z", within -12:00..+14:00; or an Indonesian zone by name, any case:
+// WIB (+07:00), WITA (+08:00), WIT (+09:00). nullopt for anything else.
+[[nodiscard]] std::optional<std::chrono::minutes> ParseUtcOffset(std::string_view text);
 
 // A random (version 4) UUID in canonical lower-case form.
 std::string NewUuid();
