@@ -17,18 +17,8 @@ Settings Settings::FromConfig(const klinik::Config& config) {
   }
   s.expiry_warning_days =
       static_cast<int32_t>(config.Int("KLINIK_EXPIRY_WARNING_DAYS", 90, 0, 3650));
-  std::string offset = config.String("KLINIK_LOCAL_UTC_OFFSET", "+07:00");
-  if (offset == "+07:00") {
-    s.calendar.utc_offset_minutes = 7 * 60;
-  } else if (offset == "+08:00") {
-    s.calendar.utc_offset_minutes = 8 * 60;
-  } else if (offset == "+09:00") {
-    s.calendar.utc_offset_minutes = 9 * 60;
-  } else {
-    throw klinik::ConfigError(
-        "KLINIK_LOCAL_UTC_OFFSET: expected +07:00 (WIB), +08:00 (WITA) or +09:00 (WIT), got '" +
-        offset + "'");
-  }
+  s.calendar.utc_offset_minutes = static_cast<int>(
+      config.UtcOffset("KLINIK_LOCAL_UTC_OFFSET", std::chrono::hours(7)).count());  // WIB
   s.report.lead_days = config.Int("KLINIK_LPLPO_LEAD_DAYS", 14, 0, 365);
   s.report.buffer_percent = config.Int("KLINIK_LPLPO_BUFFER_PERCENT", 10, 0, 100);
   std::string fixed = config.String("KLINIK_TEST_NOW", "");

@@ -424,7 +424,7 @@ TEST_P(ScreeningComponent, RedeliveryPublishesNoDuplicateFact) {
 // A bad value stops the binary before it consumes anything: exit 2 and a line naming the variable.
 TEST(ScreeningConfig, BadValuesExitNamingTheVariable) {
   for (const auto& [variable, value] : std::vector<std::pair<std::string, std::string>>{
-           {"KLINIK_LOCAL_UTC_OFFSET", "WIB"},
+           {"KLINIK_LOCAL_UTC_OFFSET", "+15:00"},
            {"KLINIK_REFERRAL_URGENT_SYSTOLIC_MMHG", "lots"},
            {"KLINIK_REGISTRATION_ADDRESS", ""}}) {
     std::map<std::string, std::string> env = {

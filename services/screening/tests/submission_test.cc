@@ -120,6 +120,15 @@ TEST(Config, OverridesAreRead) {
   EXPECT_EQ(s.rules.lipids.cholesterol_high_from, 230);
 }
 
+TEST(Config, LocalOffsetTakesIndonesianZoneNamesToo) {
+  for (const auto& [value, minutes] : std::vector<std::pair<std::string, int>>{
+           {"WIB", 420}, {"WITA", 480}, {"WIT", 540}, {"+08:00", 480}, {"-03:30", -210}}) {
+    ScreeningSettings s = LoadScreeningSettings(
+        Env({{"KLINIK_REGISTRATION_ADDRESS", "r:1"}, {"KLINIK_LOCAL_UTC_OFFSET", value}}));
+    EXPECT_EQ(s.utc_offset, std::chrono::minutes(minutes)) << value;
+  }
+}
+
 TEST(Config, BadValuesNameTheirVariable) {
   struct Bad {
     std::map<std::string, std::string> env;
@@ -128,7 +137,7 @@ TEST(Config, BadValuesNameTheirVariable) {
   for (const Bad& b : std::vector<Bad>{
            {{}, "KLINIK_REGISTRATION_ADDRESS"},
            {{{"KLINIK_REGISTRATION_ADDRESS", "no-port"}}, "KLINIK_REGISTRATION_ADDRESS"},
-           {{{"KLINIK_REGISTRATION_ADDRESS", "r:1"}, {"KLINIK_LOCAL_UTC_OFFSET", "WIB"}},
+           {{{"KLINIK_REGISTRATION_ADDRESS", "r:1"}, {"KLINIK_LOCAL_UTC_OFFSET", "+15:00"}},
             "KLINIK_LOCAL_UTC_OFFSET"},
            {{{"KLINIK_REGISTRATION_ADDRESS", "r:1"}, {"KLINIK_REGISTRATION_TIMEOUT", "soon"}},
             "KLINIK_REGISTRATION_TIMEOUT"},
