@@ -174,6 +174,16 @@ std::chrono::milliseconds Config::Duration(std::string_view name,
   }
 }
 
+std::chrono::milliseconds Config::PositiveDuration(std::string_view name,
+                                                   std::chrono::milliseconds fallback) const {
+  std::chrono::milliseconds value = Duration(name, fallback);
+  if (value.count() <= 0) {
+    const std::string* v = Find(name);
+    Fail(name, "must be more than 0ms, got " + (v ? Shown(name, *v) : std::string("0ms")));
+  }
+  return value;
+}
+
 std::chrono::minutes Config::UtcOffset(std::string_view name, std::chrono::minutes fallback) const {
   const std::string* v = Find(name);
   if (v == nullptr) return fallback;

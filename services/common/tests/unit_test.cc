@@ -407,7 +407,7 @@ TEST(Time, Rfc3339BoundsTheInstantNotTheLocalYear) {
   EXPECT_TRUE(ParseRfc3339("1678-01-01T14:00:00+14:00"));
 }
 
-// --- protobuf Timestamps, the clinic's UTC offset ---
+// --- protobuf Timestamps, the clinic's UTC offset, positive durations ---
 
 using std::chrono::hours;
 using std::chrono::milliseconds;
@@ -499,6 +499,12 @@ TEST(Config, UtcOffsetReadsTheSettingOrItsDefault) {
   EXPECT_EQ(c.UtcOffset("KLINIK_UNSET_OFFSET", hours(7)), hours(7));
 }
 
+TEST(Config, PositiveDurationReadsTheSettingOrItsDefault) {
+  Config c(std::map<std::string, std::string>{{"KLINIK_POLL_INTERVAL", "250ms"}});
+  EXPECT_EQ(c.PositiveDuration("KLINIK_POLL_INTERVAL", hours(1)), milliseconds(250));
+  EXPECT_EQ(c.PositiveDuration("KLINIK_UNSET_INTERVAL", hours(1)), hours(1));
+}
+
 struct BadSetting {
   std::map<std::string, std::string> env;
   std::function<void(const Config&)> read;
@@ -521,11 +527,16 @@ TEST_P(ConfigRefuses, WithOneLineNamingTheVariable) {
 }
 
 auto ReadOffset = [](const Config& c) { (void)c.UtcOffset("KLINIK_LOCAL_UTC_OFFSET", hours(7)); };
+auto ReadInterval = [](const Config& c) { (void)c.PositiveDuration("KLINIK_INTERVAL", hours(1)); };
 
 INSTANTIATE_TEST_SUITE_P(
     Values, ConfigRefuses,
     ::testing::Values(BadSetting{{{"KLINIK_LOCAL_UTC_OFFSET", "+15:00"}}, ReadOffset, "'+15:00'"},
-                      BadSetting{{{"KLINIK_LOCAL_UTC_OFFSET", "Asia/Jakarta"}}, ReadOffset, "WIB"}));
+                      BadSetting{{{"KLINIK_LOCAL_UTC_OFFSET", "Asia/Jakarta"}}, ReadOffset, "WIB"},
+                      BadSetting{{{"KLINIK_INTERVAL", "0s"}}, ReadInterval, "more than 0ms"},
+                      BadSetting{{{"KLINIK_INTERVAL", "0ms"}}, ReadInterval, "'0ms'"},
+                      BadSetting{
+                          {{"KLINIK_INTERVAL", "soon"}}, ReadInterval, "expected a duration"}));
 
 }  // namespace
 }  // namespace klinik
