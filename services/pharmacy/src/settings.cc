@@ -11,10 +11,8 @@ Settings Settings::FromConfig(const klinik::Config& config) {
   s.intake_topic = config.String("KLINIK_PHARMACY_INTAKE_TOPIC", klinik::topics::kIntakePharmacy);
   s.output_topic = config.String("KLINIK_PHARMACY_TOPIC", klinik::topics::kPharmacy);
   s.default_reorder_level = config.Int("KLINIK_DEFAULT_REORDER_LEVEL", 50, 0, 1'000'000'000);
-  s.expiry_check_interval = config.Duration("KLINIK_EXPIRY_CHECK_INTERVAL", std::chrono::hours(1));
-  if (s.expiry_check_interval.count() <= 0) {
-    throw klinik::ConfigError("KLINIK_EXPIRY_CHECK_INTERVAL: must be more than 0ms");
-  }
+  s.expiry_check_interval =
+      config.PositiveDuration("KLINIK_EXPIRY_CHECK_INTERVAL", std::chrono::hours(1));
   s.expiry_warning_days =
       static_cast<int32_t>(config.Int("KLINIK_EXPIRY_WARNING_DAYS", 90, 0, 3650));
   s.calendar.utc_offset_minutes = static_cast<int>(

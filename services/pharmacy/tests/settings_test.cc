@@ -34,8 +34,10 @@ TEST(Settings, LocalOffsetTakesTheThreeZonesByOffsetOrName) {
 }
 
 TEST(Settings, BadValuesNameTheirVariable) {
-  for (const auto& [variable, value] : std::vector<std::pair<std::string, std::string>>{
-           {"KLINIK_LOCAL_UTC_OFFSET", "+15:00"}, {"KLINIK_LOCAL_UTC_OFFSET", "Asia/Jakarta"}}) {
+  for (const auto& [variable, value] :
+       std::vector<std::pair<std::string, std::string>>{{"KLINIK_LOCAL_UTC_OFFSET", "+15:00"},
+                                                        {"KLINIK_LOCAL_UTC_OFFSET", "Asia/Jakarta"},
+                                                        {"KLINIK_EXPIRY_CHECK_INTERVAL", "0s"}}) {
     try {
       (void)Read({{variable, value}});
       ADD_FAILURE() << "accepted " << variable << "=" << value;

@@ -25,10 +25,8 @@ ScreeningSettings LoadScreeningSettings(const klinik::Config& c) {
     throw klinik::ConfigError("KLINIK_REGISTRATION_ADDRESS: expected host:port, got '" +
                               s.registration_address + "'");
   }
-  s.registration_timeout = c.Duration("KLINIK_REGISTRATION_TIMEOUT", std::chrono::seconds(2));
-  if (s.registration_timeout.count() <= 0) {
-    throw klinik::ConfigError("KLINIK_REGISTRATION_TIMEOUT: must be more than 0ms");
-  }
+  s.registration_timeout =
+      c.PositiveDuration("KLINIK_REGISTRATION_TIMEOUT", std::chrono::seconds(2));
   s.utc_offset = c.UtcOffset("KLINIK_LOCAL_UTC_OFFSET", std::chrono::hours(7));  // WIB
 
   ScreeningRules& r = s.rules;
