@@ -45,29 +45,37 @@ def fdp_strings(*values):
     return "".join(v.replace("\\", "\\\\") + "\\\n" for v in values)
 
 
+def varint(n):
+    out = bytearray()
+    while True:
+        low, n = n & 0x7F, n >> 7
+        out.append(low | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
 def outbox_headers(*pairs):
     """klinik_outbox.header_bytes: format byte 1, then varint-framed name and value bytes."""
-    def varint(n):
-        out = bytearray()
-        while True:
-            low, n = n & 0x7F, n >> 7
-            out.append(low | (0x80 if n else 0))
-            if not n:
-                return bytes(out)
     out = bytearray(b"\x01")
     for name, value in pairs:
         out += varint(len(name)) + name + varint(len(value)) + value
     return bytes(out)
 
 
-def registration_token(name_key, patient_id):
-    """registration's EncodePageToken: base64url("1:" + id + name key + FNV-1a), no padding."""
-    payload = ("1:" + patient_id + name_key).encode()
+def page_token(rpc, *fields):
+    """klinik::PageTokenCodec::Encode: base64url, no padding, of version byte 1, the fields ('i' +
+    int64 big-endian, or 't' + varint length + UTF-8) and FNV-1a of rpc, NUL and all that."""
+    payload = bytearray(b"\x01")
+    for f in fields:
+        if isinstance(f, int):
+            payload += b"i" + f.to_bytes(8, "big", signed=True)
+        else:
+            text = f.encode()
+            payload += b"t" + varint(len(text)) + text
     h = 2166136261
-    for b in payload:
+    for b in rpc.encode() + b"\x00" + bytes(payload):
         h = ((h ^ b) * 16777619) & 0xFFFFFFFF
-
-    return base64.urlsafe_b64encode(payload + h.to_bytes(4, "big")).decode().rstrip("=")
+    return base64.urlsafe_b64encode(bytes(payload) + h.to_bytes(4, "big")).decode().rstrip("=")
 
 
 def main():
@@ -105,15 +113,19 @@ def main():
                        ("http_date", "Wed, 21 Oct 2015 07:28:00 GMT")]:
         write("retry_after", name, text)
 
-    write("registration_page_token", "ascii", registration_token("siti aminah", PATIENT))
-    write("registration_page_token", "utf8",
-          registration_token("dewi ayu lestari \u00e9", "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a"))
-
-    for name, ms in [("now", NOW_S * 1000), ("epoch", 0)]:
-        write("referral_page_token", name, f"r1:{ms}:{REFERRAL}".encode().hex())
-
+    write("page_token", "search_patients_ascii",
+          page_token("PatientDirectory.SearchPatients", "siti aminah", PATIENT))
+    write("page_token", "search_patients_utf8",
+          page_token("PatientDirectory.SearchPatients", "dewi ayu lestari \u00e9",
+                     "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a"))
     for name, ms in [("now", NOW_S * 1000), ("before_epoch", -86400000)]:
-        write("screening_cursor", name, f"{ms}_{SCREENING}")
+        write("page_token", f"list_screenings_{name}",
+              page_token("ScreeningService.ListScreenings", ms, SCREENING))
+    for name, ms in [("now", NOW_S * 1000), ("epoch", 0)]:
+        write("page_token", f"list_referrals_{name}",
+              page_token("ReferralService.ListReferrals", ms, REFERRAL))
+    write("page_token", "list_sync_failures_now",
+          page_token("SyncStatus.ListSyncFailures", NOW_S * 1000, PATIENT))
 
     address = 'address { village_code: "32.04.15.2003" rt: "001" rw: "002" street: "Jl. Mawar 1" }'
     write("registration_intake", "register_adult", encode("registration.proto", "RegistrationIntake", f"""

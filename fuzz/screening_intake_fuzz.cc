@@ -22,7 +22,7 @@ const klinik::TimePoint kNow = klinik::StartOfDay({2026, 1, 15}) + std::chrono::
 constexpr std::chrono::minutes kWib{7 * 60};
 
 void Complete(const ScreeningClassifier& classifier, const klinik::v1::SubmitScreening& s) {
-  klinik::CivilDate day = LocalDate(FromTimestamp(s.measured_at()), kWib);
+  klinik::CivilDate day = LocalDate(klinik::FromTimestamp(s.measured_at()), kWib);
   // A patient whose birthday is the screening day, 40 years earlier (or the 1st of the month
   // when that day does not exist then).
   klinik::CivilDate birth =
@@ -38,9 +38,8 @@ void Complete(const ScreeningClassifier& classifier, const klinik::v1::SubmitScr
     (void)classifier.Assess(values, 4, sex);  // a child's assessment
   }
   // The stored record's times are written back with ToTimestamp: they must read the same.
-  google::protobuf::Timestamp written;
-  ToTimestamp(FromTimestamp(s.measured_at()), &written);
-  FUZZ_CHECK(FromTimestamp(written) == FromTimestamp(s.measured_at()));
+  klinik::TimePoint measured_at = klinik::FromTimestamp(s.measured_at());
+  FUZZ_CHECK(klinik::FromTimestamp(klinik::ToTimestamp(measured_at)) == measured_at);
 }
 
 }  // namespace

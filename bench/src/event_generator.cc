@@ -56,12 +56,6 @@ int Between(std::mt19937_64& rng, int lo, int hi) {
 
 bool Chance(std::mt19937_64& rng, int percent) { return Between(rng, 0, 99) < percent; }
 
-void SetNow(google::protobuf::Timestamp* ts) {
-  int64_t ms = klinik::ToUnixMillis(klinik::Clock::now());
-  ts->set_seconds(ms / 1000);
-  ts->set_nanos(static_cast<int32_t>((ms % 1000) * 1'000'000));
-}
-
 // An intake wrapper under the ce_type of the case it holds (the registry's, event_types.h).
 klinik::OutgoingMessage Message(std::string_view topic, const std::string& key,
                                 const std::string& subject,
@@ -183,7 +177,7 @@ klinik::OutgoingMessage ScreeningMessage(const ScreeningTarget& target,
   }
   s->set_clinic_id(r.clinic_id);
   s->set_examiner_id(kExaminerNik);
-  SetNow(s->mutable_measured_at());
+  *s->mutable_measured_at() = klinik::ToTimestampMillis(klinik::Clock::now());
   auto* m = s->mutable_measurements();
   if (age < 7) {
     m->set_weight_kg(8 + age * 2.2 + Between(rng, 0, 20) / 10.0);
@@ -254,7 +248,7 @@ klinik::OutgoingMessage PharmacyStream::Delivery(int clinic, size_t item) {
   rs->set_unit("TAB");
   rs->set_supplier("PT Kimia Farma");
   rs->set_delivery_note_ref("SJ-" + std::to_string(4400 + k));
-  SetNow(rs->mutable_received_at());
+  *rs->mutable_received_at() = klinik::ToTimestampMillis(klinik::Clock::now());
   return Message(topics::kIntakePharmacy, clinic_id, clinic_id, intake);
 }
 
@@ -283,7 +277,7 @@ klinik::OutgoingMessage PharmacyStream::Dispense(int clinic) {
                               Between(rng_, 0, static_cast<int>(patient_ids_.size()) - 1))]);
   d->set_prescription_id("RX-" + run_ + "-" + std::to_string(clinic) + "-" + std::to_string(k));
   d->set_dispensed_by(kExaminerNik);
-  SetNow(d->mutable_dispensed_at());
+  *d->mutable_dispensed_at() = klinik::ToTimestampMillis(klinik::Clock::now());
   return Message(topics::kIntakePharmacy, clinic_id, clinic_id, intake);
 }
 

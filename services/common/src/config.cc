@@ -7,6 +7,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "klinik/time_util.h"
+
 extern char** environ;
 
 namespace klinik {
@@ -170,6 +172,29 @@ std::chrono::milliseconds Config::Duration(std::string_view name,
   } catch (const std::invalid_argument& e) {
     Fail(name, std::string(e.what()) + ", got " + Shown(name, *v));
   }
+}
+
+std::chrono::milliseconds Config::PositiveDuration(std::string_view name,
+                                                   std::chrono::milliseconds fallback) const {
+  std::chrono::milliseconds value = Duration(name, fallback);
+  if (value.count() <= 0) {
+    const std::string* v = Find(name);
+    Fail(name, "must be more than 0ms, got " + (v ? Shown(name, *v) : std::string("0ms")));
+  }
+  return value;
+}
+
+std::chrono::minutes Config::UtcOffset(std::string_view name, std::chrono::minutes fallback) const {
+  const std::string* v = Find(name);
+  if (v == nullptr) return fallback;
+  std::optional<std::chrono::minutes> offset = ParseUtcOffset(*v);
+  if (!offset) {
+    Fail(name,
+         "expected an offset +hh:mm between -12:00 and +14:00 or WIB (+07:00), WITA (+08:00), "
+         "WIT (+09:00), got " +
+             Shown(name, *v));
+  }
+  return *offset;
 }
 
 std::string Config::Secret(std::string_view name) const {

@@ -7,6 +7,7 @@
 #include "klinik/config.h"
 #include "klinik/log.h"
 #include "klinik/metrics.h"
+#include "klinik/storage.h"
 
 namespace klinik {
 namespace {
@@ -89,6 +90,14 @@ const char* StatusCodeName(grpc::StatusCode code) {
     default:
       return "UNKNOWN";
   }
+}
+
+grpc::Status StorageErrorStatus(const StorageError& error, std::string_view method) {
+  log::Warn(
+      "storage failed in a gRPC call",
+      {{"method", std::string(method)}, {"retryable", error.retryable()}, {"error", error.what()}});
+  if (error.retryable()) return {grpc::StatusCode::UNAVAILABLE, "database unavailable; retry"};
+  return {grpc::StatusCode::INTERNAL, "internal storage error; a retry will not help"};
 }
 
 GrpcServer::GrpcServer(std::string address, Metrics* metrics)

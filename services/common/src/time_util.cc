@@ -164,6 +164,54 @@ TimePoint FromUnixTime(int64_t secs, int32_t nanos) {
   return std::clamp(t, FromUnixMillis(kFirstMillis), FromUnixMillis(kLastMillis));
 }
 
+google::protobuf::Timestamp ToTimestamp(TimePoint t) {
+  auto since = t.time_since_epoch();
+  auto secs = floor<seconds>(since);
+  google::protobuf::Timestamp out;
+  out.set_seconds(secs.count());
+  out.set_nanos(static_cast<int32_t>(duration_cast<nanoseconds>(since - secs).count()));
+  return out;
+}
+
+google::protobuf::Timestamp ToTimestampMillis(TimePoint t) {
+  return ToTimestamp(floor<milliseconds>(t));
+}
+
+TimePoint FromTimestamp(const google::protobuf::Timestamp& t) {
+  return FromUnixTime(t.seconds(), t.nanos());
+}
+
+std::optional<TimePoint> FromTimestampIfSet(const google::protobuf::Timestamp& t) {
+  if (t.seconds() == 0 && t.nanos() == 0) return std::nullopt;
+  return FromTimestamp(t);
+}
+
+std::optional<minutes> ParseUtcOffset(std::string_view text) {
+  std::string upper(text.substr(0, 5));
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (text.size() <= 4) {
+    if (upper == "Z") return minutes(0);
+    if (upper == "WIB") return hours(7);
+    if (upper == "WITA") return hours(8);
+    if (upper == "WIT") return hours(9);
+  }
+  if (text.size() < 2 || (text[0] != '+' && text[0] != '-')) return std::nullopt;
+  std::string_view body = text.substr(1);
+  int h = 0, m = 0;
+  if (size_t colon = body.find(':'); colon != std::string_view::npos) {
+    if (colon == 0 || colon > 2 || body.size() - colon - 1 != 2 ||
+        !ParseInt(body.substr(0, colon), h) || !ParseInt(body.substr(colon + 1), m) || m >= 60) {
+      return std::nullopt;
+    }
+  } else if (body.size() > 2 || !ParseInt(body, h)) {
+    return std::nullopt;
+  }
+  int total = h * 60 + m;
+  if (text[0] == '-') total = -total;
+  if (total < -12 * 60 || total > 14 * 60) return std::nullopt;
+  return minutes(total);
+}
+
 std::string NewUuid() {
   uuid_t raw;
   uuid_generate_random(raw);

@@ -407,5 +407,136 @@ TEST(Time, Rfc3339BoundsTheInstantNotTheLocalYear) {
   EXPECT_TRUE(ParseRfc3339("1678-01-01T14:00:00+14:00"));
 }
 
+// --- protobuf Timestamps, the clinic's UTC offset, positive durations ---
+
+using std::chrono::hours;
+using std::chrono::milliseconds;
+using std::chrono::minutes;
+
+google::protobuf::Timestamp Ts(int64_t seconds, int32_t nanos) {
+  google::protobuf::Timestamp t;
+  t.set_seconds(seconds);
+  t.set_nanos(nanos);
+  return t;
+}
+
+TEST(Timestamp, ConvertsExactlyWithNanosAlwaysPositive) {
+  struct Case {
+    const char* rfc3339;
+    int64_t seconds;
+    int32_t nanos;
+  };
+  for (const Case& c : std::vector<Case>{{"2026-11-18T17:00:00.123456789Z", 1795021200, 123456789},
+                                         {"1970-01-01T00:00:00Z", 0, 0},
+                                         {"1969-12-31T23:59:59.999Z", -1, 999000000},
+                                         {"1678-01-01T00:00:00Z", -9214560000, 0}}) {
+    TimePoint t = *ParseRfc3339(c.rfc3339);
+    google::protobuf::Timestamp ts = ToTimestamp(t);
+    EXPECT_EQ(ts.seconds(), c.seconds) << c.rfc3339;
+    EXPECT_EQ(ts.nanos(), c.nanos) << c.rfc3339;
+    EXPECT_EQ(FromTimestamp(ts), t) << c.rfc3339;
+  }
+}
+
+TEST(Timestamp, ToTheMillisecondFloors) {
+  for (const char* text : {"2026-11-18T17:00:00.123456789Z", "1969-12-31T23:59:59.9999Z"}) {
+    TimePoint t = *ParseRfc3339(text);
+    EXPECT_EQ(FromTimestamp(ToTimestampMillis(t)), std::chrono::floor<milliseconds>(t)) << text;
+  }
+  google::protobuf::Timestamp before_epoch =
+      ToTimestampMillis(*ParseRfc3339("1969-12-31T23:59:59.9999Z"));
+  EXPECT_EQ(before_epoch.seconds(), -1);
+  EXPECT_EQ(before_epoch.nanos(), 999000000);
+}
+
+TEST(Timestamp, WhatNoClockHoldsSaturatesAndUnsetIsNullopt) {
+  EXPECT_EQ(FromTimestamp(Ts(253402300799, 0)), ParseRfc3339("2261-12-31T23:59:59.999Z"));
+  EXPECT_EQ(FromTimestamp(Ts(std::numeric_limits<int64_t>::min(), 0)),
+            ParseRfc3339("1678-01-01T00:00:00Z"));
+  EXPECT_EQ(FromTimestamp(Ts(std::numeric_limits<int64_t>::max(), 999999999)),
+            ParseRfc3339("2261-12-31T23:59:59.999Z"));
+  EXPECT_FALSE(FromTimestampIfSet(google::protobuf::Timestamp()).has_value());
+  EXPECT_EQ(FromTimestampIfSet(Ts(0, 1)), FromUnixTime(0, 1));
+  EXPECT_EQ(FromTimestampIfSet(Ts(1795021200, 0)), ParseRfc3339("2026-11-18T17:00:00Z"));
+}
+
+TEST(UtcOffset, OffsetsAndIndonesianZoneNamesParse) {
+  struct Case {
+    const char* text;
+    int minutes;
+  };
+  for (const Case& c : std::vector<Case>{{"+07:00", 420},
+                                         {"+08:00", 480},
+                                         {"+09:00", 540},
+                                         {"WIB", 420},
+                                         {"WITA", 480},
+                                         {"WIT", 540},
+                                         {"wita", 480},
+                                         {"+8", 480},
+                                         {"+07", 420},
+                                         {"+7:30", 450},
+                                         {"-03:30", -210},
+                                         {"Z", 0},
+                                         {"-00:00", 0},
+                                         {"+14:00", 840},
+                                         {"-12:00", -720}}) {
+    EXPECT_EQ(ParseUtcOffset(c.text), minutes(c.minutes)) << c.text;
+  }
+}
+
+TEST(UtcOffset, AnythingElseIsRefused) {
+  for (const char* bad :
+       {"", "07:00", "+15:00", "-12:30", "+14:01", "+07:60", "+07:0", "+007:00", "+0700", "+0700x",
+        "+", "+:30", "WITT", "WI", "UTC", "Asia/Jakarta", " +07:00", "+07:00 ", "+-7"}) {
+    EXPECT_FALSE(ParseUtcOffset(bad).has_value()) << bad;
+  }
+}
+
+TEST(Config, UtcOffsetReadsTheSettingOrItsDefault) {
+  Config c({{"KLINIK_LOCAL_UTC_OFFSET", "WITA"}, {"KLINIK_OTHER_OFFSET", "+05:30"}});
+  EXPECT_EQ(c.UtcOffset("KLINIK_LOCAL_UTC_OFFSET", hours(7)), hours(8));
+  EXPECT_EQ(c.UtcOffset("KLINIK_OTHER_OFFSET", hours(7)), minutes(330));
+  EXPECT_EQ(c.UtcOffset("KLINIK_UNSET_OFFSET", hours(7)), hours(7));
+}
+
+TEST(Config, PositiveDurationReadsTheSettingOrItsDefault) {
+  Config c(std::map<std::string, std::string>{{"KLINIK_POLL_INTERVAL", "250ms"}});
+  EXPECT_EQ(c.PositiveDuration("KLINIK_POLL_INTERVAL", hours(1)), milliseconds(250));
+  EXPECT_EQ(c.PositiveDuration("KLINIK_UNSET_INTERVAL", hours(1)), hours(1));
+}
+
+struct BadSetting {
+  std::map<std::string, std::string> env;
+  std::function<void(const Config&)> read;
+  std::string must_say;
+};
+
+class ConfigRefuses : public ::testing::TestWithParam<BadSetting> {};
+
+TEST_P(ConfigRefuses, WithOneLineNamingTheVariable) {
+  Config c(GetParam().env);
+  try {
+    GetParam().read(c);
+    FAIL() << "no ConfigError";
+  } catch (const ConfigError& e) {
+    std::string what = e.what();
+    EXPECT_THAT(what, HasSubstr(GetParam().env.begin()->first + ": "));
+    EXPECT_THAT(what, HasSubstr(GetParam().must_say));
+    EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+  }
+}
+
+auto ReadOffset = [](const Config& c) { (void)c.UtcOffset("KLINIK_LOCAL_UTC_OFFSET", hours(7)); };
+auto ReadInterval = [](const Config& c) { (void)c.PositiveDuration("KLINIK_INTERVAL", hours(1)); };
+
+INSTANTIATE_TEST_SUITE_P(
+    Values, ConfigRefuses,
+    ::testing::Values(BadSetting{{{"KLINIK_LOCAL_UTC_OFFSET", "+15:00"}}, ReadOffset, "'+15:00'"},
+                      BadSetting{{{"KLINIK_LOCAL_UTC_OFFSET", "Asia/Jakarta"}}, ReadOffset, "WIB"},
+                      BadSetting{{{"KLINIK_INTERVAL", "0s"}}, ReadInterval, "more than 0ms"},
+                      BadSetting{{{"KLINIK_INTERVAL", "0ms"}}, ReadInterval, "'0ms'"},
+                      BadSetting{
+                          {{"KLINIK_INTERVAL", "soon"}}, ReadInterval, "expected a duration"}));
+
 }  // namespace
 }  // namespace klinik

@@ -11,17 +11,6 @@ void ToProto(const Reasons& reasons, google::protobuf::RepeatedPtrField<klinik::
   }
 }
 
-void SetTimestamp(int64_t unix_ms, google::protobuf::Timestamp* out) {
-  int64_t seconds = unix_ms >= 0 ? unix_ms / 1000 : (unix_ms - 999) / 1000;
-  out->set_seconds(seconds);
-  out->set_nanos(static_cast<int32_t>((unix_ms - seconds * 1000) * 1'000'000));
-}
-
-int64_t TimestampMs(const google::protobuf::Timestamp& t, int64_t fallback_ms) {
-  if (t.seconds() == 0 && t.nanos() == 0) return fallback_ms;
-  return klinik::ToUnixMillis(klinik::FromUnixTime(t.seconds(), t.nanos()));
-}
-
 ReceiveCommand ToCommand(const klinik::v1::ReceiveStock& m, int64_t now_ms) {
   return {m.request_id(),        m.clinic_id(),
           m.item_code(),         m.item_name(),

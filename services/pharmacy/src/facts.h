@@ -8,15 +8,24 @@
 #include <string>
 
 #include "domain_types.h"
+#include "klinik/time_util.h"
 #include "klinik/v1/pharmacy.pb.h"
 #include "validation.h"
 
 namespace pharmacy {
 
 void ToProto(const Reasons& reasons, google::protobuf::RepeatedPtrField<klinik::v1::Reason>* out);
-void SetTimestamp(int64_t unix_ms, google::protobuf::Timestamp* out);
+// The pharmacy counts Unix milliseconds; these name its two conversions over klinik's Timestamp
+// helpers (intake_handler.cc, whose rewrite is under way elsewhere, calls them).
+inline void SetTimestamp(int64_t unix_ms, google::protobuf::Timestamp* out) {
+  *out = klinik::ToTimestamp(klinik::FromUnixMillis(unix_ms));
+}
 // Unset (all zero) means "not given": the caller substitutes the processing time.
-[[nodiscard]] int64_t TimestampMs(const google::protobuf::Timestamp& t, int64_t fallback_ms);
+[[nodiscard]] inline int64_t TimestampMs(const google::protobuf::Timestamp& t,
+                                         int64_t fallback_ms) {
+  std::optional<klinik::TimePoint> at = klinik::FromTimestampIfSet(t);
+  return at ? klinik::ToUnixMillis(*at) : fallback_ms;
+}
 
 // An intake request as the domain command it asks for; an unset time becomes `now_ms`. The one
 // mapping the handler and the fuzz target (fuzz/pharmacy_intake_fuzz.cc) share.

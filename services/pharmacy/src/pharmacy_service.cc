@@ -4,7 +4,7 @@
 #include <limits>
 
 #include "facts.h"
-#include "klinik/log.h"
+#include "klinik/grpc.h"
 #include "pharmacy_store.h"
 #include "stock_ledger.h"
 #include "validation.h"
@@ -16,14 +16,13 @@ using klinik::v1::ItemStock;
 
 grpc::Status Invalid(const std::string& why) { return {grpc::StatusCode::INVALID_ARGUMENT, why}; }
 
-// Runs a read; a storage failure becomes UNAVAILABLE so the client's retry policy applies.
+// Runs a read; a storage failure becomes the platform's status for it.
 template <typename Fn>
 grpc::Status Guarded(const char* method, Fn&& fn) {
   try {
     return fn();
   } catch (const klinik::StorageError& e) {
-    klinik::log::Warn("lookup failed", {{"method", method}, {"error", e.what()}});
-    return {grpc::StatusCode::UNAVAILABLE, "database unavailable; retry"};
+    return klinik::StorageErrorStatus(e, method);
   }
 }
 

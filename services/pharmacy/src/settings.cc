@@ -11,24 +11,12 @@ Settings Settings::FromConfig(const klinik::Config& config) {
   s.intake_topic = config.String("KLINIK_PHARMACY_INTAKE_TOPIC", klinik::topics::kIntakePharmacy);
   s.output_topic = config.String("KLINIK_PHARMACY_TOPIC", klinik::topics::kPharmacy);
   s.default_reorder_level = config.Int("KLINIK_DEFAULT_REORDER_LEVEL", 50, 0, 1'000'000'000);
-  s.expiry_check_interval = config.Duration("KLINIK_EXPIRY_CHECK_INTERVAL", std::chrono::hours(1));
-  if (s.expiry_check_interval.count() <= 0) {
-    throw klinik::ConfigError("KLINIK_EXPIRY_CHECK_INTERVAL: must be more than 0ms");
-  }
+  s.expiry_check_interval =
+      config.PositiveDuration("KLINIK_EXPIRY_CHECK_INTERVAL", std::chrono::hours(1));
   s.expiry_warning_days =
       static_cast<int32_t>(config.Int("KLINIK_EXPIRY_WARNING_DAYS", 90, 0, 3650));
-  std::string offset = config.String("KLINIK_LOCAL_UTC_OFFSET", "+07:00");
-  if (offset == "+07:00") {
-    s.calendar.utc_offset_minutes = 7 * 60;
-  } else if (offset == "+08:00") {
-    s.calendar.utc_offset_minutes = 8 * 60;
-  } else if (offset == "+09:00") {
-    s.calendar.utc_offset_minutes = 9 * 60;
-  } else {
-    throw klinik::ConfigError(
-        "KLINIK_LOCAL_UTC_OFFSET: expected +07:00 (WIB), +08:00 (WITA) or +09:00 (WIT), got '" +
-        offset + "'");
-  }
+  s.calendar.utc_offset_minutes = static_cast<int>(
+      config.UtcOffset("KLINIK_LOCAL_UTC_OFFSET", std::chrono::hours(7)).count());  // WIB
   s.report.lead_days = config.Int("KLINIK_LPLPO_LEAD_DAYS", 14, 0, 365);
   s.report.buffer_percent = config.Int("KLINIK_LPLPO_BUFFER_PERCENT", 10, 0, 100);
   std::string fixed = config.String("KLINIK_TEST_NOW", "");

@@ -434,7 +434,7 @@ TEST(PharmacyIntakeHandler, CeTypeMismatchIsDeadLetterAndMovesNoStock) {
 
 TEST(PharmacyConfig, BadSettingIsNamed) {
   PharmacyWorld world("sqlite");
-  auto service = world.Start({{"KLINIK_LOCAL_UTC_OFFSET", "+05:30"}});
+  auto service = world.Start({{"KLINIK_LOCAL_UTC_OFFSET", "+15:00"}});
   EXPECT_EQ(service->Wait(30s), 2);
   EXPECT_THAT(service->Output(), HasSubstr("KLINIK_LOCAL_UTC_OFFSET"));
 }

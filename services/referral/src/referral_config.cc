@@ -9,13 +9,6 @@ namespace {
 
 constexpr const char* kMapVariable = "KLINIK_CLINIC_PUSKESMAS_MAP";
 
-std::chrono::milliseconds PositiveDuration(const klinik::Config& config, const char* name,
-                                           std::chrono::milliseconds fallback) {
-  auto value = config.Duration(name, fallback);
-  if (value.count() <= 0) throw klinik::ConfigError(std::string(name) + ": must be more than 0ms");
-  return value;
-}
-
 bool IsFacilityId(const std::string& id) { return !id.empty() && id.size() <= 64; }
 
 }  // namespace
@@ -45,12 +38,10 @@ std::map<std::string, std::string> ParseClinicPuskesmasMap(const std::string& js
 
 ReferralConfig ReferralConfig::FromConfig(const klinik::Config& config) {
   ReferralConfig c;
-  c.sla.urgent = PositiveDuration(config, "KLINIK_SLA_URGENT", std::chrono::hours(2));
-  c.sla.routine = PositiveDuration(config, "KLINIK_SLA_ROUTINE", std::chrono::hours(72));
-  c.sla.validity =
-      PositiveDuration(config, "KLINIK_REFERRAL_VALIDITY", std::chrono::hours(24 * 90));
-  c.check_interval =
-      PositiveDuration(config, "KLINIK_SLA_CHECK_INTERVAL", std::chrono::seconds(30));
+  c.sla.urgent = config.PositiveDuration("KLINIK_SLA_URGENT", std::chrono::hours(2));
+  c.sla.routine = config.PositiveDuration("KLINIK_SLA_ROUTINE", std::chrono::hours(72));
+  c.sla.validity = config.PositiveDuration("KLINIK_REFERRAL_VALIDITY", std::chrono::hours(24 * 90));
+  c.check_interval = config.PositiveDuration("KLINIK_SLA_CHECK_INTERVAL", std::chrono::seconds(30));
   c.default_puskesmas_id = config.RequiredString("KLINIK_DEFAULT_PUSKESMAS_ID");
   if (!IsFacilityId(c.default_puskesmas_id)) {
     throw klinik::ConfigError("KLINIK_DEFAULT_PUSKESMAS_ID: must be 1-64 characters");

@@ -10,6 +10,13 @@ namespace {
 
 namespace v1 = klinik::v1;
 
+// An app's instant to the millisecond, as referrals are stored; nullopt when unset.
+std::optional<TimePoint> StoredInstant(const google::protobuf::Timestamp& t) {
+  std::optional<TimePoint> at = klinik::FromTimestampIfSet(t);
+  if (at) at = std::chrono::floor<std::chrono::milliseconds>(*at);
+  return at;
+}
+
 // The domain's enums are numbered as the contract's, so storage and facts agree.
 static_assert(static_cast<int>(Status::kExpired) == v1::REFERRAL_STATUS_EXPIRED);
 static_assert(static_cast<int>(Status::kRequested) == v1::REFERRAL_STATUS_REQUESTED);
@@ -31,27 +38,11 @@ Command Common(const M& m, Action action) {
   c.request_id = m.request_id();
   c.patient_id = m.patient_id();
   c.acted_by = m.acted_by();
-  c.acted_at = FromTimestamp(m.acted_at());
+  c.acted_at = StoredInstant(m.acted_at());
   return c;
 }
 
 }  // namespace
-
-google::protobuf::Timestamp ToTimestamp(TimePoint t) {
-  google::protobuf::Timestamp ts;
-  int64_t ms = klinik::ToUnixMillis(t);
-  int64_t secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
-  ts.set_seconds(secs);
-  ts.set_nanos(static_cast<int32_t>((ms - secs * 1000) * 1000000));
-  return ts;
-}
-
-std::optional<TimePoint> FromTimestamp(const google::protobuf::Timestamp& t) {
-  if (t.seconds() == 0 && t.nanos() == 0) return std::nullopt;
-  // To the millisecond, as referrals are stored.
-  return std::chrono::floor<std::chrono::milliseconds>(
-      klinik::FromUnixTime(t.seconds(), t.nanos()));
-}
 
 v1::ReferralEvent::KindCase FactCase(StepKind kind) {
   switch (kind) {
@@ -96,7 +87,7 @@ NewReferral FromProto(const v1::RequestReferral& r) {
   n.icd10 = ToVector(r.icd10());
   n.note = r.note();
   n.requested_by = r.requested_by();
-  n.requested_at = FromTimestamp(r.requested_at()).value_or(klinik::Clock::now());
+  n.requested_at = StoredInstant(r.requested_at()).value_or(klinik::Clock::now());
   n.source_screening_id = r.source_screening_id();
   return n;
 }
@@ -133,8 +124,8 @@ NewReferral FromScreening(const v1::ScreeningCompleted& s, const ReferralConfig&
   }
   n.note = note.empty() ? "CKG screening" : "CKG screening: " + note;
   n.requested_by = s.examiner_id();
-  n.requested_at = FromTimestamp(s.measured_at())
-                       .value_or(FromTimestamp(s.completed_at()).value_or(klinik::Clock::now()));
+  n.requested_at = StoredInstant(s.measured_at())
+                       .value_or(StoredInstant(s.completed_at()).value_or(klinik::Clock::now()));
   n.source_screening_id = s.screening_id();
   return n;
 }
@@ -215,11 +206,11 @@ void FillFact(const Step& /*created*/, const Referral& r, v1::ReferralCreated* f
   for (const auto& c : r.icd10) f->add_icd10(c);
   f->set_note(r.note);
   f->set_requested_by(r.requested_by);
-  *f->mutable_requested_at() = ToTimestamp(r.requested_at);
+  *f->mutable_requested_at() = klinik::ToTimestampMillis(r.requested_at);
   f->set_source_screening_id(r.source_screening_id);
-  *f->mutable_acceptance_deadline() = ToTimestamp(r.acceptance_deadline);
-  *f->mutable_valid_until() = ToTimestamp(r.valid_until);
-  *f->mutable_created_at() = ToTimestamp(r.created_at);
+  *f->mutable_acceptance_deadline() = klinik::ToTimestampMillis(r.acceptance_deadline);
+  *f->mutable_valid_until() = klinik::ToTimestampMillis(r.valid_until);
+  *f->mutable_created_at() = klinik::ToTimestampMillis(r.created_at);
 }
 
 void FillFact(const Step& s, const Referral& r, v1::ReferralJoined* f) {
@@ -230,15 +221,15 @@ void FillFact(const Step& s, const Referral& r, v1::ReferralJoined* f) {
   for (const auto& c : s.joined_reasons) f->add_reason_codes(c);
   f->set_urgency(ToProto(r.urgency));
   f->set_status(ToProto(r.status));
-  *f->mutable_joined_at() = ToTimestamp(s.at);
+  *f->mutable_joined_at() = klinik::ToTimestampMillis(s.at);
 }
 
 void FillFact(const Step& s, const Referral& r, v1::ReferralSent* f) {
   f->set_referral_id(r.referral_id);
   f->set_patient_id(r.patient_id);
   f->set_target_facility_id(r.target_facility_id);
-  *f->mutable_acceptance_deadline() = ToTimestamp(r.acceptance_deadline);
-  *f->mutable_sent_at() = ToTimestamp(s.at);
+  *f->mutable_acceptance_deadline() = klinik::ToTimestampMillis(r.acceptance_deadline);
+  *f->mutable_sent_at() = klinik::ToTimestampMillis(s.at);
 }
 
 void FillFact(const Step& s, const Referral& r, v1::ReferralAccepted* f) {
@@ -247,7 +238,7 @@ void FillFact(const Step& s, const Referral& r, v1::ReferralAccepted* f) {
   f->set_patient_id(r.patient_id);
   f->set_target_facility_id(r.target_facility_id);
   f->set_acted_by(s.acted_by);
-  *f->mutable_accepted_at() = ToTimestamp(s.at);
+  *f->mutable_accepted_at() = klinik::ToTimestampMillis(s.at);
 }
 
 void FillFact(const Step& s, const Referral& r, v1::ReferralRejected* f) {
@@ -258,7 +249,7 @@ void FillFact(const Step& s, const Referral& r, v1::ReferralRejected* f) {
   f->set_reason(s.reason);
   f->set_note(s.note);
   f->set_acted_by(s.acted_by);
-  *f->mutable_rejected_at() = ToTimestamp(s.at);
+  *f->mutable_rejected_at() = klinik::ToTimestampMillis(s.at);
 }
 
 void FillFact(const Step& s, const Referral& r, v1::ReferralRetargeted* f) {
@@ -269,10 +260,10 @@ void FillFact(const Step& s, const Referral& r, v1::ReferralRetargeted* f) {
   f->set_target_facility_id(r.target_facility_id);
   f->set_target_facility_kind(static_cast<v1::FacilityKind>(r.target_facility_kind));
   f->set_direction(static_cast<v1::ReferralDirection>(r.direction));
-  *f->mutable_acceptance_deadline() = ToTimestamp(r.acceptance_deadline);
+  *f->mutable_acceptance_deadline() = klinik::ToTimestampMillis(r.acceptance_deadline);
   f->set_note(s.note);
   f->set_acted_by(s.acted_by);
-  *f->mutable_retargeted_at() = ToTimestamp(s.at);
+  *f->mutable_retargeted_at() = klinik::ToTimestampMillis(s.at);
 }
 
 void FillFact(const Step& s, const Referral& r, v1::ReferralAttended* f) {
@@ -281,7 +272,7 @@ void FillFact(const Step& s, const Referral& r, v1::ReferralAttended* f) {
   f->set_patient_id(r.patient_id);
   f->set_target_facility_id(r.target_facility_id);
   f->set_acted_by(s.acted_by);
-  *f->mutable_attended_at() = ToTimestamp(s.at);
+  *f->mutable_attended_at() = klinik::ToTimestampMillis(s.at);
 }
 
 void FillFact(const Step& s, const Referral& r, v1::ReferralCompleted* f) {
@@ -292,7 +283,7 @@ void FillFact(const Step& s, const Referral& r, v1::ReferralCompleted* f) {
   f->set_back_referral_notes(r.back_referral_notes);
   f->set_follow_up_instructions(r.follow_up_instructions);
   f->set_acted_by(s.acted_by);
-  *f->mutable_completed_at() = ToTimestamp(s.at);
+  *f->mutable_completed_at() = klinik::ToTimestampMillis(s.at);
 }
 
 void FillFact(const Step& s, const Referral& r, v1::ReferralCancelled* f) {
@@ -303,7 +294,7 @@ void FillFact(const Step& s, const Referral& r, v1::ReferralCancelled* f) {
   f->set_note(s.note);
   f->set_acted_by(s.acted_by);
   f->set_previous_status(ToProto(s.from));
-  *f->mutable_cancelled_at() = ToTimestamp(s.at);
+  *f->mutable_cancelled_at() = klinik::ToTimestampMillis(s.at);
 }
 
 void FillFact(const Step& s, const Referral& r, v1::ReferralExpired* f) {
@@ -311,7 +302,7 @@ void FillFact(const Step& s, const Referral& r, v1::ReferralExpired* f) {
   f->set_patient_id(r.patient_id);
   f->set_cause(static_cast<v1::ExpiryCause>(s.cause));
   f->set_previous_status(ToProto(s.from));
-  *f->mutable_expired_at() = ToTimestamp(s.at);
+  *f->mutable_expired_at() = klinik::ToTimestampMillis(s.at);
 }
 
 void FillFact(const Step& s, const Referral& r, v1::ReferralOverdue* f) {
@@ -321,8 +312,8 @@ void FillFact(const Step& s, const Referral& r, v1::ReferralOverdue* f) {
   f->set_target_facility_id(r.target_facility_id);
   f->set_urgency(ToProto(r.urgency));
   f->set_status(ToProto(r.status));
-  *f->mutable_acceptance_deadline() = ToTimestamp(r.acceptance_deadline);
-  *f->mutable_detected_at() = ToTimestamp(s.at);
+  *f->mutable_acceptance_deadline() = klinik::ToTimestampMillis(r.acceptance_deadline);
+  *f->mutable_detected_at() = klinik::ToTimestampMillis(s.at);
 }
 
 }  // namespace
@@ -382,9 +373,9 @@ v1::Referral ToProto(const Referral& r, const std::vector<Step>& history) {
   p.set_note(r.note);
   p.set_requested_by(r.requested_by);
   p.set_source_screening_id(r.source_screening_id);
-  *p.mutable_requested_at() = ToTimestamp(r.requested_at);
-  *p.mutable_acceptance_deadline() = ToTimestamp(r.acceptance_deadline);
-  *p.mutable_valid_until() = ToTimestamp(r.valid_until);
+  *p.mutable_requested_at() = klinik::ToTimestampMillis(r.requested_at);
+  *p.mutable_acceptance_deadline() = klinik::ToTimestampMillis(r.acceptance_deadline);
+  *p.mutable_valid_until() = klinik::ToTimestampMillis(r.valid_until);
   p.set_back_referral_notes(r.back_referral_notes);
   p.set_follow_up_instructions(r.follow_up_instructions);
   for (const Step& s : history) {
@@ -396,10 +387,10 @@ v1::Referral ToProto(const Referral& r, const std::vector<Step>& history) {
     t->set_acted_by(s.acted_by);
     t->set_reason(s.reason);
     t->set_note(s.note);
-    *t->mutable_at() = ToTimestamp(s.at);
+    *t->mutable_at() = klinik::ToTimestampMillis(s.at);
   }
-  *p.mutable_created_at() = ToTimestamp(r.created_at);
-  *p.mutable_updated_at() = ToTimestamp(r.updated_at);
+  *p.mutable_created_at() = klinik::ToTimestampMillis(r.created_at);
+  *p.mutable_updated_at() = klinik::ToTimestampMillis(r.updated_at);
   return p;
 }
 

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "klinik/time_util.h"
 #include "klinik/v1/referral.pb.h"
 #include "klinik/v1/screening.pb.h"
 #include "referral_config.h"
@@ -40,9 +41,5 @@ namespace referral {
 
 [[nodiscard]] klinik::v1::Referral ToProto(const Referral& referral,
                                            const std::vector<Step>& history);
-
-[[nodiscard]] google::protobuf::Timestamp ToTimestamp(TimePoint t);
-[[nodiscard]] std::optional<TimePoint> FromTimestamp(
-    const google::protobuf::Timestamp& t);  // nullopt when unset
 
 }  // namespace referral

@@ -1,6 +1,7 @@
 #include "referral_grpc.h"
 
-#include "klinik/log.h"
+#include "klinik/grpc.h"
+#include "klinik/page_token.h"
 #include "klinik/time_util.h"
 #include "referral_facts.h"
 #include "referral_store.h"
@@ -10,51 +11,10 @@ namespace {
 
 constexpr int kDefaultPageSize = 50;
 constexpr int kMaxPageSize = 200;
-constexpr char kHex[] = "0123456789abcdef";
-
-grpc::Status Unavailable(const klinik::StorageError& e) {
-  klinik::log::Warn("referral lookup failed", {{"error", e.what()}});
-  return {grpc::StatusCode::UNAVAILABLE, "database unavailable; retry"};
-}
+// ListReferrals pages by (requested_at in Unix ms, referral_id).
+const klinik::PageTokenCodec<int64_t, std::string> kListToken("ReferralService.ListReferrals");
 
 }  // namespace
-
-std::string EncodePageToken(int64_t requested_at_ms, const std::string& referral_id) {
-  std::string plain = "r1:" + std::to_string(requested_at_ms) + ":" + referral_id;
-  std::string out;
-  for (unsigned char c : plain) {
-    out += kHex[c >> 4];
-    out += kHex[c & 15];
-  }
-  return out;
-}
-
-bool DecodePageToken(const std::string& token, int64_t* requested_at_ms, std::string* referral_id) {
-  if (token.size() % 2 != 0 || token.size() > 512) return false;
-  std::string plain;
-  for (size_t i = 0; i < token.size(); i += 2) {
-    auto nibble = [](char c) -> int {
-      if (c >= '0' && c <= '9') return c - '0';
-      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-      return -1;
-    };
-    int hi = nibble(token[i]), lo = nibble(token[i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    plain += static_cast<char>(hi * 16 + lo);
-  }
-  if (plain.rfind("r1:", 0) != 0) return false;
-  size_t colon = plain.find(':', 3);
-  if (colon == std::string::npos) return false;
-  try {
-    size_t used = 0;
-    *requested_at_ms = std::stoll(plain.substr(3, colon - 3), &used);
-    if (used != colon - 3) return false;
-  } catch (const std::exception&) {
-    return false;
-  }
-  *referral_id = plain.substr(colon + 1);
-  return klinik::IsUuid(*referral_id);
-}
 
 grpc::Status ReferralGrpcService::GetReferral(grpc::ServerContext*,
                                               const klinik::v1::GetReferralRequest* request,
@@ -72,7 +32,7 @@ grpc::Status ReferralGrpcService::GetReferral(grpc::ServerContext*,
     if (!found) return {grpc::StatusCode::NOT_FOUND, "no referral has this id"};
     return grpc::Status::OK;
   } catch (const klinik::StorageError& e) {
-    return Unavailable(e);
+    return klinik::StorageErrorStatus(e, "GetReferral");
   }
 }
 
@@ -95,12 +55,13 @@ grpc::Status ReferralGrpcService::ListReferrals(grpc::ServerContext*,
     return {grpc::StatusCode::INVALID_ARGUMENT, "page_size must be 1-200, or 0 for the default"};
   }
   q.limit = request->page_size() == 0 ? kDefaultPageSize : request->page_size();
-  if (!request->page_token().empty()) {
-    int64_t ms = 0;
-    if (!DecodePageToken(request->page_token(), &ms, &q.after_referral_id)) {
-      return {grpc::StatusCode::INVALID_ARGUMENT, "page_token is not one this service issued"};
-    }
-    q.after_requested_at_ms = ms;
+  std::optional<std::tuple<int64_t, std::string>> after;
+  if (grpc::Status refused = kListToken.Parse(request->page_token(), &after); !refused.ok()) {
+    return refused;
+  }
+  if (after) {
+    q.after_requested_at_ms = std::get<0>(*after);
+    q.after_referral_id = std::move(std::get<1>(*after));
   }
   try {
     std::vector<Referral> rows =
@@ -109,12 +70,12 @@ grpc::Status ReferralGrpcService::ListReferrals(grpc::ServerContext*,
     if (more) rows.resize(static_cast<size_t>(q.limit));
     for (const Referral& r : rows) *response->add_referrals() = ToProto(r, {});
     if (more) {
-      response->set_next_page_token(
-          EncodePageToken(klinik::ToUnixMillis(rows.back().requested_at), rows.back().referral_id));
+      response->set_next_page_token(kListToken.Encode(
+          {klinik::ToUnixMillis(rows.back().requested_at), rows.back().referral_id}));
     }
     return grpc::Status::OK;
   } catch (const klinik::StorageError& e) {
-    return Unavailable(e);
+    return klinik::StorageErrorStatus(e, "ListReferrals");
   }
 }
 

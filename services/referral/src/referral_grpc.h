@@ -1,6 +1,6 @@
 // ReferralService: read access to referrals and their history. Maps lookups to gRPC status
-// codes in one place (unknown id → NOT_FOUND, bad filter or token → INVALID_ARGUMENT, database
-// down → UNAVAILABLE so clients retry).
+// codes in one place (unknown id → NOT_FOUND, bad filter or token → INVALID_ARGUMENT, storage
+// failures as klinik::StorageErrorStatus maps them: UNAVAILABLE when a retry can help).
 #pragma once
 
 #include "klinik/storage.h"
@@ -22,9 +22,5 @@ class ReferralGrpcService final : public klinik::v1::ReferralService::Service {
  private:
   klinik::Database& db_;
 };
-
-// The opaque page token: the last row's sort key. Exposed for tests.
-std::string EncodePageToken(int64_t requested_at_ms, const std::string& referral_id);
-bool DecodePageToken(const std::string& token, int64_t* requested_at_ms, std::string* referral_id);
 
 }  // namespace referral

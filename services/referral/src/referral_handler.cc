@@ -67,7 +67,7 @@ HandleResult PublishRefusal(klinik::OutboxWriter& out, const Refused& r, Referra
     reason->set_field(v.field);
     reason->set_message(v.message);
   }
-  *f->mutable_rejected_at() = ToTimestamp(klinik::Clock::now());
+  *f->mutable_rejected_at() = klinik::ToTimestampMillis(klinik::Clock::now());
   // Keyed by patient like every referral fact; a request without a usable patient id falls back
   // to its request id so the app can still find the answer.
   const std::string& key = klinik::IsUuid(r.patient_id) ? r.patient_id : r.request_id;

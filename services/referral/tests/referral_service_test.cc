@@ -183,7 +183,7 @@ class ReferralServiceTest : public ::testing::TestWithParam<std::string> {
     s->set_patient_id(patient);
     s->set_clinic_id("clinic-mapped");
     s->set_examiner_id(kWorker);
-    *s->mutable_measured_at() = ToTimestamp(klinik::Clock::now());
+    *s->mutable_measured_at() = klinik::ToTimestampMillis(klinik::Clock::now());
     s->set_referral_recommended(true);
     s->set_referral_urgency(urgency);
     s->add_referral_reason_codes(reason);
@@ -389,14 +389,14 @@ TEST_P(ReferralServiceTest, OverdueFiresOnceAcrossARestart) {
       reader.WaitFor(b, [](auto& f) { return HasType(f, "created.v1"); })
           .front()
           .event.referral_created();
-  auto deadline_b = *FromTimestamp(created_b.acceptance_deadline());
+  auto deadline_b = klinik::FromTimestamp(created_b.acceptance_deadline());
   ASSERT_GT(deadline_b, stopped_at) << "B must not be due before the first process stops";
 
   auto second = Start(sla);
   auto facts_b = reader.WaitFor(b, [](auto& f) { return HasType(f, "overdue.v1"); });
   ASSERT_TRUE(HasType(facts_b, "overdue.v1")) << second->Output();
   auto overdue_b = facts_b.back().event.referral_overdue();
-  EXPECT_GE(*FromTimestamp(overdue_b.detected_at()), deadline_b);
+  EXPECT_GE(klinik::FromTimestamp(overdue_b.detected_at()), deadline_b);
   EXPECT_EQ(overdue_b.urgency(), v1::URGENCY_URGENT);
 
   // The scan that escalated B saw A too: A still has exactly one escalation.

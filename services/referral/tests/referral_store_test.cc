@@ -94,7 +94,7 @@ class ReferralStoreTest : public ::testing::TestWithParam<std::string> {
     r->set_urgency(urgency);
     for (auto& c : reasons) r->add_reason_codes(c);
     r->set_requested_by(kWorker);
-    *r->mutable_requested_at() = ToTimestamp(now_);
+    *r->mutable_requested_at() = klinik::ToTimestampMillis(now_);
     return in;
   }
 

@@ -9,7 +9,6 @@
 
 #include "referral_config.h"
 #include "referral_facts.h"
-#include "referral_grpc.h"
 #include "referral_validation.h"
 
 namespace referral {
@@ -288,38 +287,25 @@ TEST(Facts, CancelAndExpiryCarryThePreviousStatusAndRetargetThePreviousTarget) {
   EXPECT_EQ(t.target_facility_id(), "rs-2");
 }
 
-TEST(Facts, TimestampsRoundTripToTheMillisecond) {
-  TimePoint t = klinik::FromUnixMillis(1795000000123);
-  auto ts = ToTimestamp(t);
-  EXPECT_EQ(ts.seconds(), 1795000000);
-  EXPECT_EQ(ts.nanos(), 123000000);
-  EXPECT_EQ(FromTimestamp(ts), t);
-  EXPECT_FALSE(FromTimestamp(google::protobuf::Timestamp()).has_value());
+TEST(Facts, AppInstantsAreKeptToTheMillisecondAsStored) {
+  klinik::v1::RequestReferral request;
+  *request.mutable_requested_at() =
+      klinik::ToTimestamp(klinik::FromUnixMillis(1795000000123) + std::chrono::microseconds(456));
+  EXPECT_EQ(FromProto(request).requested_at, klinik::FromUnixMillis(1795000000123));
+  Referral stored;
+  stored.requested_at = FromProto(request).requested_at;
+  klinik::v1::Referral published = ToProto(stored, {});
+  EXPECT_EQ(published.requested_at().seconds(), 1795000000);
+  EXPECT_EQ(published.requested_at().nanos(), 123000000);
 }
 
 // Found by fuzz/referral_intake: an acted_at or requested_at past 2262 overflowed on conversion.
 TEST(Facts, TimestampsBeyondWhatAClockHoldsSaturate) {
-  google::protobuf::Timestamp far;
-  far.set_seconds(253402300799);  // 9999-12-31T23:59:59Z
-  EXPECT_EQ(FromTimestamp(far), klinik::ParseRfc3339("2261-12-31T23:59:59.999Z"));
-  far.set_seconds(std::numeric_limits<int64_t>::min());
-  EXPECT_EQ(FromTimestamp(far), klinik::ParseRfc3339("1678-01-01T00:00:00Z"));
-}
-
-// --- page token ---
-
-TEST(PageToken, RoundTripsAndRefusesAnythingElse) {
-  std::string token = EncodePageToken(1795000000123, "aaaaaaaa-0000-4000-8000-000000000001");
-  int64_t ms = 0;
-  std::string id;
-  ASSERT_TRUE(DecodePageToken(token, &ms, &id));
-  EXPECT_EQ(ms, 1795000000123);
-  EXPECT_EQ(id, "aaaaaaaa-0000-4000-8000-000000000001");
-  for (const std::string& bad :
-       {std::string("abc"), std::string("zz"), token.substr(0, token.size() - 2),
-        EncodePageToken(1, "not-a-uuid"), std::string("7831")}) {
-    EXPECT_FALSE(DecodePageToken(bad, &ms, &id)) << bad;
-  }
+  klinik::v1::RequestReferral request;
+  request.mutable_requested_at()->set_seconds(253402300799);  // 9999-12-31T23:59:59Z
+  EXPECT_EQ(FromProto(request).requested_at, klinik::ParseRfc3339("2261-12-31T23:59:59.999Z"));
+  request.mutable_requested_at()->set_seconds(std::numeric_limits<int64_t>::min());
+  EXPECT_EQ(FromProto(request).requested_at, klinik::ParseRfc3339("1678-01-01T00:00:00Z"));
 }
 
 }  // namespace

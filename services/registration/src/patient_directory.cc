@@ -1,8 +1,8 @@
 #include "patient_directory.h"
 
-#include "klinik/log.h"
+#include "klinik/grpc.h"
+#include "klinik/page_token.h"
 #include "nik.h"
-#include "page_token.h"
 #include "patient_store.h"
 #include "proto_mapping.h"
 #include "registrar.h"
@@ -11,17 +11,14 @@
 namespace registration {
 namespace {
 
-enum class Lookup {
-  kOk,
-  kNotFound,
-  kInvalidArgument,
-  kCancelled,
-  kDeadlineExceeded,
-  kUnavailable,
-  kInternal
-};
+// SearchPatients pages by (name key, patient id).
+const klinik::PageTokenCodec<std::string, std::string> kSearchToken(
+    "PatientDirectory.SearchPatients");
 
-// The one mapping from lookup outcomes to gRPC status codes.
+enum class Lookup { kOk, kNotFound, kInvalidArgument, kCancelled, kDeadlineExceeded };
+
+// The one mapping from lookup outcomes to gRPC status codes (storage failures:
+// klinik::StorageErrorStatus).
 grpc::Status LookupStatus(Lookup outcome, const std::string& message = {}) {
   switch (outcome) {
     case Lookup::kOk:
@@ -34,10 +31,6 @@ grpc::Status LookupStatus(Lookup outcome, const std::string& message = {}) {
       return {grpc::StatusCode::CANCELLED, "the caller cancelled"};
     case Lookup::kDeadlineExceeded:
       return {grpc::StatusCode::DEADLINE_EXCEEDED, "deadline passed"};
-    case Lookup::kUnavailable:
-      return {grpc::StatusCode::UNAVAILABLE, "the register is unavailable; retry"};
-    case Lookup::kInternal:
-      break;
   }
   return {grpc::StatusCode::INTERNAL, "internal error"};
 }
@@ -62,9 +55,7 @@ grpc::Status WithRegister(klinik::Database& db, grpc::ServerContext* context,
     if (auto gone = Abandoned(context); gone && status.ok()) return LookupStatus(*gone);
     return status;
   } catch (const klinik::StorageError& e) {
-    klinik::log::Warn("patient lookup failed",
-                      {{"method", std::string(method)}, {"error", e.what()}});
-    return LookupStatus(e.retryable() ? Lookup::kUnavailable : Lookup::kInternal);
+    return klinik::StorageErrorStatus(e, method);
   }
 }
 
@@ -147,13 +138,12 @@ grpc::Status PatientDirectory::SearchPatients(grpc::ServerContext* context,
   query.name_prefix = NameKey(request->name_prefix());
   int page_size = request->page_size() == 0 ? kDefaultPageSize : request->page_size();
   query.limit = page_size + 1;  // one more tells whether another page exists
-  if (!request->page_token().empty()) {
-    query.after = DecodePageToken(request->page_token());
-    if (!query.after) {
-      return LookupStatus(Lookup::kInvalidArgument,
-                          "page_token is not a next_page_token of SearchPatients");
-    }
+  std::optional<std::tuple<std::string, std::string>> after;
+  if (grpc::Status refused = kSearchToken.Parse(request->page_token(), &after); !refused.ok()) {
+    return refused;
   }
+  if (after)
+    query.after = SearchKey{std::move(std::get<0>(*after)), std::move(std::get<1>(*after))};
   return WithRegister(db_, context, "SearchPatients", [&](PatientStore& store) {
     std::vector<SearchRow> rows = store.Search(query);
     size_t shown = std::min(rows.size(), static_cast<size_t>(page_size));
@@ -163,7 +153,7 @@ grpc::Status PatientDirectory::SearchPatients(grpc::ServerContext* context,
     }
     if (rows.size() > shown) {
       response->set_next_page_token(
-          EncodePageToken({rows[shown - 1].name_key, rows[shown - 1].patient.patient_id}));
+          kSearchToken.Encode({rows[shown - 1].name_key, rows[shown - 1].patient.patient_id}));
     }
     return LookupStatus(Lookup::kOk);
   });

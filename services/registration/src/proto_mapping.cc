@@ -73,13 +73,6 @@ void ToProto(const Address& a, klinik::v1::Address* out) {
   out->set_street(a.street);
 }
 
-void ToProto(klinik::TimePoint t, google::protobuf::Timestamp* out) {
-  int64_t ms = klinik::ToUnixMillis(t);
-  int64_t seconds = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
-  out->set_seconds(seconds);
-  out->set_nanos(static_cast<int32_t>((ms - seconds * 1000) * 1'000'000));
-}
-
 void ToProto(const PatientRecord& p, klinik::v1::Patient* out) {
   out->set_patient_id(p.patient_id);
   out->set_nik(p.nik);
@@ -93,8 +86,8 @@ void ToProto(const PatientRecord& p, klinik::v1::Patient* out) {
   out->set_bpjs_number(p.bpjs_number);
   out->set_clinic_id(p.clinic_id);
   out->set_request_id(p.request_id);
-  ToProto(p.created_at, out->mutable_created_at());
-  ToProto(p.updated_at, out->mutable_updated_at());
+  *out->mutable_created_at() = klinik::ToTimestampMillis(p.created_at);
+  *out->mutable_updated_at() = klinik::ToTimestampMillis(p.updated_at);
 }
 
 klinik::v1::PatientEvent RegisteredFact(const PatientRecord& patient, const Findings& warnings,
@@ -111,7 +104,7 @@ klinik::v1::PatientEvent RegisteredFact(const PatientRecord& patient, const Find
   registered->set_sex(ToProto(patient.sex));
   registered->set_village_code(patient.address.village_code);
   for (const Finding& w : warnings) ToProto(w, registered->add_warnings());
-  ToProto(now, registered->mutable_registered_at());
+  *registered->mutable_registered_at() = klinik::ToTimestampMillis(now);
   return fact;
 }
 
@@ -124,7 +117,7 @@ klinik::v1::PatientEvent MatchedFact(const RegistrationRequest& request,
   matched->set_patient_id(patient_id);
   matched->set_clinic_id(request.clinic_id);
   for (const Finding& w : warnings) ToProto(w, matched->add_warnings());
-  ToProto(now, matched->mutable_matched_at());
+  *matched->mutable_matched_at() = klinik::ToTimestampMillis(now);
   return fact;
 }
 

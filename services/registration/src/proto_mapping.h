@@ -1,6 +1,7 @@
 // The one translation between the wire contracts (klinik.v1 protobuf) and the domain values.
 #pragma once
 
+#include "klinik/time_util.h"
 #include "klinik/v1/registration.pb.h"
 #include "patient.h"
 
@@ -13,7 +14,11 @@ namespace registration {
 void ToProto(const Finding& finding, klinik::v1::Reason* out);
 void ToProto(const Address& address, klinik::v1::Address* out);
 void ToProto(const PatientRecord& patient, klinik::v1::Patient* out);
-void ToProto(klinik::TimePoint t, google::protobuf::Timestamp* out);
+// Kept only for intake_handler.cc, whose rewrite is under way elsewhere; other code calls
+// klinik::ToTimestampMillis directly (facts carry the millisecond the register stores).
+inline void ToProto(klinik::TimePoint t, google::protobuf::Timestamp* out) {
+  *out = klinik::ToTimestampMillis(t);
+}
 
 // The facts of klinik.patients.v1 that describe a registration's outcome.
 [[nodiscard]] klinik::v1::PatientEvent RegisteredFact(const PatientRecord& patient,

@@ -9,11 +9,6 @@ namespace {
 
 using nlohmann::json;
 
-klinik::TimePoint ToTimePoint(const google::protobuf::Timestamp& ts) {
-  return klinik::TimePoint(std::chrono::duration_cast<klinik::Clock::duration>(
-      std::chrono::seconds(ts.seconds()) + std::chrono::nanoseconds(ts.nanos())));
-}
-
 std::string When(klinik::TimePoint t) { return klinik::FormatFhirDateTime(t); }
 
 json Reference(std::string_view type, const std::string& id) {
@@ -66,8 +61,8 @@ std::string IdentifierSystem(const FhirSite& site, std::string_view kind) {
 }
 
 Visit ScreeningVisit(const klinik::v1::ScreeningCompleted& screening) {
-  Visit v{screening.screening_id(), ToTimePoint(screening.measured_at()),
-          ToTimePoint(screening.completed_at())};
+  Visit v{screening.screening_id(), klinik::FromTimestamp(screening.measured_at()),
+          klinik::FromTimestamp(screening.completed_at())};
   // A screening is finished when the service stored it; a skewed clock must not make the
   // Encounter end before it began (SatuSehat refuses period.end < period.start).
   if (!screening.has_completed_at() || v.end < v.start) v.end = v.start;
@@ -75,7 +70,7 @@ Visit ScreeningVisit(const klinik::v1::ScreeningCompleted& screening) {
 }
 
 Visit DispensingVisit(const klinik::v1::MedicationDispensed& dispensed) {
-  klinik::TimePoint at = ToTimePoint(dispensed.dispensed_at());
+  klinik::TimePoint at = klinik::FromTimestamp(dispensed.dispensed_at());
   return {dispensed.request_id(), at, at};
 }
 
@@ -171,7 +166,7 @@ json Observation(const FhirSite& site, const klinik::v1::ScreeningCompleted& scr
       {"code", Concept(kLoincSystem, value.loinc, value.display)},
       {"subject", Reference("Patient", patient_ihs)},
       {"encounter", Reference("Encounter", encounter_id)},
-      {"effectiveDateTime", When(ToTimePoint(screening.measured_at()))},
+      {"effectiveDateTime", When(klinik::FromTimestamp(screening.measured_at()))},
       {"valueQuantity",
        {{"value", value.value},
         {"unit", value.ucum},
@@ -209,7 +204,7 @@ json Condition(const FhirSite& site, const klinik::v1::ScreeningCompleted& scree
       {"code", Concept(kIcd10System, finding.icd10(), finding.display())},
       {"subject", Reference("Patient", patient_ihs)},
       {"encounter", Reference("Encounter", encounter_id)},
-      {"recordedDate", When(ToTimePoint(screening.measured_at()))},
+      {"recordedDate", When(klinik::FromTimestamp(screening.measured_at()))},
   };
 }
 
@@ -250,7 +245,7 @@ json MedicationDispense(const FhirSite& site, const klinik::v1::MedicationDispen
       {"performer", json::array({{{"actor", Reference("Practitioner", people.practitioner_ihs)}}})},
       {"location", Reference("Location", site.location_id)},
       {"quantity", {{"value", line.quantity()}}},
-      {"whenHandedOver", When(ToTimePoint(dispensed.dispensed_at()))},
+      {"whenHandedOver", When(klinik::FromTimestamp(dispensed.dispensed_at()))},
   };
   if (!line.dosage_text().empty()) {
     d["dosageInstruction"] = json::array({{{"sequence", 1}, {"text", line.dosage_text()}}});
@@ -270,7 +265,7 @@ json ServiceRequest(const FhirSite& site, const klinik::v1::ReferralCreated& ref
       {"code", Concept(kSnomedSystem, "3457005", "Patient referral")},
       {"subject", Reference("Patient", people.patient_ihs)},
       {"requester", Reference("Practitioner", people.practitioner_ihs)},
-      {"authoredOn", When(ToTimePoint(referral.requested_at()))},
+      {"authoredOn", When(klinik::FromTimestamp(referral.requested_at()))},
   };
   if (!id.empty()) r["id"] = id;
   if (!encounter_id.empty()) r["encounter"] = Reference("Encounter", encounter_id);

@@ -1,7 +1,5 @@
 #include "job_store.h"
 
-#include <google/protobuf/util/time_util.h>
-
 #include <algorithm>
 #include <map>
 #include <set>
@@ -91,10 +89,6 @@ int64_t ReleaseIds(Transaction& tx, std::vector<std::string> ids, int64_t ms) {
     released += tx.Execute(release, chunk);
   }
   return released;
-}
-
-google::protobuf::Timestamp Ts(int64_t ms) {
-  return google::protobuf::util::TimeUtil::MillisecondsToTimestamp(ms);
 }
 
 }  // namespace
@@ -193,9 +187,11 @@ klinik::v1::SyncJob JobRecord::ToProto() const {
   p.set_diagnostics(diagnostics);
   p.set_satusehat_request_id(request_id);
   bool scheduled = status == status::kPending || status == status::kWaitingForPatient;
-  if (next_attempt_at && scheduled) *p.mutable_next_attempt_at() = Ts(*next_attempt_at);
-  *p.mutable_created_at() = Ts(created_at);
-  *p.mutable_updated_at() = Ts(updated_at);
+  if (next_attempt_at && scheduled) {
+    *p.mutable_next_attempt_at() = klinik::ToTimestamp(klinik::FromUnixMillis(*next_attempt_at));
+  }
+  *p.mutable_created_at() = klinik::ToTimestamp(klinik::FromUnixMillis(created_at));
+  *p.mutable_updated_at() = klinik::ToTimestamp(klinik::FromUnixMillis(updated_at));
   p.set_action(action);
   return p;
 }

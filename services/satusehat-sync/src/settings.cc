@@ -22,13 +22,6 @@ std::string Id(const klinik::Config& config, std::string_view name) {
   return id;
 }
 
-std::chrono::milliseconds Positive(const klinik::Config& config, std::string_view name,
-                                   std::chrono::milliseconds fallback) {
-  auto d = config.Duration(name, fallback);
-  if (d.count() <= 0) throw klinik::ConfigError(std::string(name) + ": must be more than 0ms");
-  return d;
-}
-
 }  // namespace
 
 SyncSettings SyncSettings::FromConfig(const klinik::Config& config) {
@@ -42,21 +35,21 @@ SyncSettings SyncSettings::FromConfig(const klinik::Config& config) {
   s.client_id = config.RequiredString("KLINIK_SATUSEHAT_CLIENT_ID");
   s.client_secret = config.Secret("KLINIK_SATUSEHAT_CLIENT_SECRET");
   s.rate = config.Double("KLINIK_SATUSEHAT_RATE", 10, 0.1, 10000);
-  s.timeout = Positive(config, "KLINIK_SATUSEHAT_TIMEOUT", s.timeout);
-  s.login_cooldown = Positive(config, "KLINIK_SATUSEHAT_LOGIN_COOLDOWN", s.login_cooldown);
+  s.timeout = config.PositiveDuration("KLINIK_SATUSEHAT_TIMEOUT", s.timeout);
+  s.login_cooldown = config.PositiveDuration("KLINIK_SATUSEHAT_LOGIN_COOLDOWN", s.login_cooldown);
   s.circuit_failures =
       static_cast<int>(config.Int("KLINIK_SATUSEHAT_CIRCUIT_FAILURES", 5, 1, 1000));
-  s.circuit_open = Positive(config, "KLINIK_SATUSEHAT_CIRCUIT_OPEN", s.circuit_open);
+  s.circuit_open = config.PositiveDuration("KLINIK_SATUSEHAT_CIRCUIT_OPEN", s.circuit_open);
   s.max_attempts = static_cast<int>(config.Int("KLINIK_SYNC_MAX_ATTEMPTS", 10, 1, 1000));
-  s.backoff_initial = Positive(config, "KLINIK_SYNC_BACKOFF_INITIAL", s.backoff_initial);
-  s.backoff_max = Positive(config, "KLINIK_SYNC_BACKOFF_MAX", s.backoff_max);
+  s.backoff_initial = config.PositiveDuration("KLINIK_SYNC_BACKOFF_INITIAL", s.backoff_initial);
+  s.backoff_max = config.PositiveDuration("KLINIK_SYNC_BACKOFF_MAX", s.backoff_max);
   if (s.backoff_max < s.backoff_initial) {
     throw klinik::ConfigError(
         "KLINIK_SYNC_BACKOFF_MAX: must not be less than KLINIK_SYNC_BACKOFF_INITIAL");
   }
-  s.patient_retry = Positive(config, "KLINIK_SYNC_PATIENT_RETRY", s.patient_retry);
-  s.poll_interval = Positive(config, "KLINIK_SYNC_POLL_INTERVAL", s.poll_interval);
-  s.lease = Positive(config, "KLINIK_SYNC_LEASE", s.lease);
+  s.patient_retry = config.PositiveDuration("KLINIK_SYNC_PATIENT_RETRY", s.patient_retry);
+  s.poll_interval = config.PositiveDuration("KLINIK_SYNC_POLL_INTERVAL", s.poll_interval);
+  s.lease = config.PositiveDuration("KLINIK_SYNC_LEASE", s.lease);
   // A job makes up to four exchanges (token, patient, practitioner, the resource); a lease
   // shorter than that would let another replica take a job that is still being sent.
   if (s.lease < 4 * s.timeout) {

@@ -1,34 +1,25 @@
 #include "sync_status_service.h"
 
-#include <charconv>
-
 #include "job_store.h"
+#include "klinik/grpc.h"
+#include "klinik/page_token.h"
 #include "klinik/time_util.h"
 
 namespace satusehat_sync {
 namespace {
 
-// Storage trouble is the one transient failure here: the caller may retry.
+// A storage failure becomes the platform's status for it.
 template <typename Fn>
-grpc::Status Guard(Fn&& fn) {
+grpc::Status Guard(const char* method, Fn&& fn) {
   try {
     return fn();
   } catch (const klinik::StorageError& e) {
-    return {grpc::StatusCode::UNAVAILABLE, "database unavailable; retry"};
+    return klinik::StorageErrorStatus(e, method);
   }
 }
 
-// Page token: "<updated_at ms>:<job_id>" of the last job of the previous page.
-std::optional<std::pair<int64_t, std::string>> ParseToken(const std::string& token) {
-  size_t colon = token.find(':');
-  if (colon == std::string::npos) return std::nullopt;
-  int64_t ms = 0;
-  auto [end, ec] = std::from_chars(token.data(), token.data() + colon, ms);
-  if (ec != std::errc() || end != token.data() + colon) return std::nullopt;
-  std::string id = token.substr(colon + 1);
-  if (!klinik::IsUuid(id)) return std::nullopt;
-  return std::make_pair(ms, id);
-}
+// ListSyncFailures pages by (updated_at in Unix ms, job_id), newest first.
+const klinik::PageTokenCodec<int64_t, std::string> kFailuresToken("SyncStatus.ListSyncFailures");
 
 }  // namespace
 
@@ -42,7 +33,7 @@ grpc::Status SyncStatusService::GetSyncStatus(grpc::ServerContext*,
   const std::string& id =
       req->selector_case() == Req::kSourceEventId ? req->source_event_id() : req->patient_id();
   if (!klinik::IsUuid(id)) return {grpc::StatusCode::INVALID_ARGUMENT, "the id must be a UUID"};
-  return Guard([&] {
+  return Guard("GetSyncStatus", [&] {
     auto jobs = db_.Read([&](klinik::Transaction& tx) {
       return req->selector_case() == Req::kSourceEventId ? JobStore::BySource(tx, id)
                                                          : JobStore::ByPatient(tx, id);
@@ -58,20 +49,21 @@ grpc::Status SyncStatusService::ListSyncFailures(grpc::ServerContext*,
   int size = req->page_size() == 0 ? 100 : req->page_size();
   if (size < 1 || size > 500)
     return {grpc::StatusCode::INVALID_ARGUMENT, "page_size must be 1-500"};
-  std::optional<std::pair<int64_t, std::string>> after;
-  if (!req->page_token().empty()) {
-    after = ParseToken(req->page_token());
-    if (!after)
-      return {grpc::StatusCode::INVALID_ARGUMENT, "page_token is not one this service issued"};
+  std::optional<std::tuple<int64_t, std::string>> token;
+  if (grpc::Status refused = kFailuresToken.Parse(req->page_token(), &token); !refused.ok()) {
+    return refused;
   }
-  return Guard([&] {
+  std::optional<std::pair<int64_t, std::string>> after;
+  if (token) after.emplace(std::get<0>(*token), std::move(std::get<1>(*token)));
+  return Guard("ListSyncFailures", [&] {
     auto jobs =
         db_.Read([&](klinik::Transaction& tx) { return JobStore::Failures(tx, size + 1, after); });
     bool more = static_cast<int>(jobs.size()) > size;
     if (more) jobs.resize(static_cast<size_t>(size));
     for (const auto& j : jobs) *resp->add_jobs() = j.ToProto();
     if (more)
-      resp->set_next_page_token(std::to_string(jobs.back().updated_at) + ":" + jobs.back().job_id);
+      resp->set_next_page_token(
+          kFailuresToken.Encode({jobs.back().updated_at, jobs.back().job_id}));
     return grpc::Status::OK;
   });
 }
@@ -81,7 +73,7 @@ grpc::Status SyncStatusService::RetrySync(grpc::ServerContext*,
                                           klinik::v1::RetrySyncResponse* resp) {
   if (!klinik::IsUuid(req->job_id()))
     return {grpc::StatusCode::INVALID_ARGUMENT, "job_id must be a UUID"};
-  return Guard([&] {
+  return Guard("RetrySync", [&] {
     enum class Result { kUnknown, kWrongStatus, kQueued };
     std::optional<JobRecord> job;
     Result result = db_.InTransaction([&](klinik::Transaction& tx) {

@@ -15,7 +15,6 @@
 // sync each other's records into their own sandbox.
 #include <curl/curl.h>
 #include <gmock/gmock.h>
-#include <google/protobuf/util/time_util.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -82,10 +81,7 @@ int Http(const std::string& method, const std::string& url, const std::string& b
   return static_cast<int>(code);
 }
 
-google::protobuf::Timestamp Now() {
-  return google::protobuf::util::TimeUtil::MillisecondsToTimestamp(
-      klinik::ToUnixMillis(klinik::Clock::now()));
-}
+google::protobuf::Timestamp Now() { return klinik::ToTimestampMillis(klinik::Clock::now()); }
 
 struct Person {
   std::string patient_id = klinik::NewUuid();

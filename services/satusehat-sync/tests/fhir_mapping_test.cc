@@ -4,9 +4,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <google/protobuf/util/time_util.h>
-
 #include "fhir_mapping.h"
+#include "klinik/time_util.h"
 
 namespace satusehat_sync::fhir {
 namespace {
@@ -19,9 +18,9 @@ const PeopleRefs kPeople{"P02478375538", "N10000001"};
 constexpr const char* kScreeningId = "5f0c8a8e-4d47-4b3e-9f55-0d6c2b7a1e01";
 
 google::protobuf::Timestamp At(const char* rfc3339) {
-  google::protobuf::Timestamp t;
-  EXPECT_TRUE(google::protobuf::util::TimeUtil::FromString(rfc3339, &t));
-  return t;
+  std::optional<klinik::TimePoint> t = klinik::ParseRfc3339(rfc3339);
+  EXPECT_TRUE(t.has_value()) << rfc3339;
+  return klinik::ToTimestamp(t.value_or(klinik::TimePoint()));
 }
 
 klinik::v1::ScreeningCompleted Screening() {

@@ -54,6 +54,7 @@ TEST(SyncSettings, EachBadValueNamesItsVariable) {
                                          {"KLINIK_SATUSEHAT_TIMEOUT", "soon"},
                                          {"KLINIK_SYNC_MAX_ATTEMPTS", "0"},
                                          {"KLINIK_SYNC_BACKOFF_MAX", "1ms"},
+                                         {"KLINIK_SYNC_POLL_INTERVAL", "0s"},
                                          {"KLINIK_SYNC_LEASE", "10s"}}) {
     auto values = Valid();
     if (c.value.empty()) {

@@ -1,19 +1,15 @@
 // The clinic's calendar day of an instant. Birthday windows are judged on local days, and a
 // screening at 06:30 WIB on someone's birthday is 23:30 UTC the day before. Indonesia has three
 // zones (WIB +07:00, WITA +08:00, WIT +09:00); the service is configured with one offset
-// (KLINIK_LOCAL_UTC_OFFSET, default WIB) because the intake carries no clinic time zone.
+// (KLINIK_LOCAL_UTC_OFFSET, read by klinik::Config::UtcOffset, default WIB) because the intake
+// carries no clinic time zone.
 #pragma once
 
 #include <chrono>
-#include <optional>
-#include <string_view>
 
 #include "klinik/time_util.h"
 
 namespace screening {
-
-// "+07:00", "-03:30", "+7" or "Z"; nullopt unless within -12:00..+14:00.
-[[nodiscard]] std::optional<std::chrono::minutes> ParseUtcOffset(std::string_view text);
 
 [[nodiscard]] inline klinik::CivilDate LocalDate(klinik::TimePoint instant,
                                                  std::chrono::minutes utc_offset) {

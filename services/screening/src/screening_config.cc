@@ -1,7 +1,5 @@
 #include "screening_config.h"
 
-#include "local_date.h"
-
 namespace screening {
 namespace {
 
@@ -27,19 +25,9 @@ ScreeningSettings LoadScreeningSettings(const klinik::Config& c) {
     throw klinik::ConfigError("KLINIK_REGISTRATION_ADDRESS: expected host:port, got '" +
                               s.registration_address + "'");
   }
-  s.registration_timeout = c.Duration("KLINIK_REGISTRATION_TIMEOUT", std::chrono::seconds(2));
-  if (s.registration_timeout.count() <= 0) {
-    throw klinik::ConfigError("KLINIK_REGISTRATION_TIMEOUT: must be more than 0ms");
-  }
-  std::string offset = c.String("KLINIK_LOCAL_UTC_OFFSET", "+07:00");
-  auto parsed = ParseUtcOffset(offset);
-  if (!parsed) {
-    throw klinik::ConfigError(
-        "KLINIK_LOCAL_UTC_OFFSET: expected +hh:mm between -12:00 and +14:00 "
-        "(WIB +07:00, WITA +08:00, WIT +09:00), got '" +
-        offset + "'");
-  }
-  s.utc_offset = *parsed;
+  s.registration_timeout =
+      c.PositiveDuration("KLINIK_REGISTRATION_TIMEOUT", std::chrono::seconds(2));
+  s.utc_offset = c.UtcOffset("KLINIK_LOCAL_UTC_OFFSET", std::chrono::hours(7));  // WIB
 
   ScreeningRules& r = s.rules;
   r.ckg_window_days = IntVar(c, "KLINIK_CKG_WINDOW_DAYS", r.ckg_window_days, 0, 365);

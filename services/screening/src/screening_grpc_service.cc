@@ -1,17 +1,15 @@
 #include "screening_grpc_service.h"
 
 #include "eligibility.h"
-#include "klinik/log.h"
+#include "klinik/grpc.h"
+#include "klinik/page_token.h"
 #include "screening_store.h"
 
 namespace screening {
 namespace {
 
-// Storage failures are the server's problem; transient ones may clear on retry.
-grpc::Status StorageFailure(const klinik::StorageError& e) {
-  klinik::log::Warn("screening read failed", {{"error", e.what()}});
-  return grpc::Status(e.retryable() ? grpc::UNAVAILABLE : grpc::INTERNAL, "storage failure");
-}
+// ListScreenings pages by (measured_at in Unix ms, screening_id), newest first.
+const klinik::PageTokenCodec<int64_t, std::string> kListToken("ScreeningService.ListScreenings");
 
 }  // namespace
 
@@ -47,7 +45,7 @@ grpc::Status ScreeningGrpcService::GetScreening(grpc::ServerContext*,
     *response->mutable_screening() = std::move(*found);
     return grpc::Status::OK;
   } catch (const klinik::StorageError& e) {
-    return StorageFailure(e);
+    return klinik::StorageErrorStatus(e, "GetScreening");
   }
 }
 
@@ -61,21 +59,24 @@ grpc::Status ScreeningGrpcService::ListScreenings(grpc::ServerContext*,
   if (size < 1 || size > kMaxPageSize) {
     return grpc::Status(grpc::INVALID_ARGUMENT, "page_size must be 1-100 (0 = 20)");
   }
-  std::optional<ListCursor> after;
-  if (!request->page_token().empty()) {
-    after = DecodeCursor(request->page_token());
-    if (!after)
-      return grpc::Status(grpc::INVALID_ARGUMENT, "page_token is not one this service issued");
+  std::optional<std::tuple<int64_t, std::string>> token;
+  if (grpc::Status refused = kListToken.Parse(request->page_token(), &token); !refused.ok()) {
+    return refused;
   }
+  std::optional<ListCursor> after;
+  if (token) after = ListCursor{std::get<0>(*token), std::move(std::get<1>(*token))};
   try {
     ScreeningPage page = db_.Read([&](klinik::Transaction& tx) {
       return ScreeningStore::List(tx, request->patient_id(), size, after);
     });
     for (auto& s : page.screenings) *response->add_screenings() = std::move(s);
-    if (page.next) response->set_next_page_token(EncodeCursor(*page.next));
+    if (page.next) {
+      response->set_next_page_token(
+          kListToken.Encode({page.next->measured_at_ms, page.next->screening_id}));
+    }
     return grpc::Status::OK;
   } catch (const klinik::StorageError& e) {
-    return StorageFailure(e);
+    return klinik::StorageErrorStatus(e, "ListScreenings");
   }
 }
 
@@ -112,7 +113,7 @@ grpc::Status ScreeningGrpcService::CheckEligibility(
     }
     return grpc::Status::OK;
   } catch (const klinik::StorageError& e) {
-    return StorageFailure(e);
+    return klinik::StorageErrorStatus(e, "CheckEligibility");
   }
 }
 

@@ -1,6 +1,5 @@
 #include "screening_store.h"
 
-#include <charconv>
 #include <stdexcept>
 
 namespace screening {
@@ -16,7 +15,9 @@ klinik::v1::Screening ParseRecord(const klinik::Row& row, size_t column) {
 }
 
 int64_t MeasuredAtMs(const klinik::v1::Screening& s) {
-  return s.measured_at().seconds() * 1000 + s.measured_at().nanos() / 1'000'000;
+  // Floored, as the cursor of ListScreenings has always counted; saturated like every instant.
+  return klinik::ToUnixMillis(
+      std::chrono::floor<std::chrono::milliseconds>(klinik::FromTimestamp(s.measured_at())));
 }
 
 }  // namespace
@@ -52,24 +53,10 @@ const std::vector<klinik::Migration>& Migrations() {
   return kMigrations;
 }
 
-std::string EncodeCursor(const ListCursor& c) {
-  return std::to_string(c.measured_at_ms) + "_" + c.screening_id;
-}
-
-std::optional<ListCursor> DecodeCursor(std::string_view token) {
-  size_t sep = token.find('_');
-  if (sep == std::string_view::npos || sep == 0) return std::nullopt;
-  ListCursor c;
-  auto [end, ec] = std::from_chars(token.data(), token.data() + sep, c.measured_at_ms);
-  if (ec != std::errc() || end != token.data() + sep) return std::nullopt;
-  c.screening_id = std::string(token.substr(sep + 1));
-  if (!klinik::IsUuid(c.screening_id)) return std::nullopt;
-  return c;
-}
-
 void ScreeningStore::Insert(klinik::Transaction& tx, const klinik::v1::Screening& s,
                             const klinik::CivilDate& local_date) {
-  int64_t completed_ms = s.completed_at().seconds() * 1000 + s.completed_at().nanos() / 1'000'000;
+  int64_t completed_ms = klinik::ToUnixMillis(
+      std::chrono::floor<std::chrono::milliseconds>(klinik::FromTimestamp(s.completed_at())));
   tx.Execute(
       "INSERT INTO screenings (screening_id, request_id, patient_id, clinic_id, measured_at, "
       "local_date, ckg_eligible, referral_recommended, completed_at, record) "

@@ -23,8 +23,6 @@ struct ListCursor {
   int64_t measured_at_ms = 0;
   std::string screening_id;
 };
-[[nodiscard]] std::string EncodeCursor(const ListCursor& cursor);
-[[nodiscard]] std::optional<ListCursor> DecodeCursor(std::string_view token);
 
 struct ScreeningPage {
   std::vector<klinik::v1::Screening> screenings;

@@ -45,9 +45,10 @@ std::vector<RejectionReason> ValidateSubmission(const klinik::v1::SubmitScreenin
     out.push_back({"EXAMINER_ID_FORMAT", "examiner_id",
                    "examiner_id must be the health worker's NIK, 16 digits"});
   }
-  if (!s.has_measured_at() || (s.measured_at().seconds() == 0 && s.measured_at().nanos() == 0)) {
+  std::optional<klinik::TimePoint> measured_at = klinik::FromTimestampIfSet(s.measured_at());
+  if (!measured_at) {
     out.push_back({"MEASURED_AT_MISSING", "measured_at", "measured_at is required"});
-  } else if (FromTimestamp(s.measured_at()) > now + kFutureTolerance) {
+  } else if (*measured_at > now + kFutureTolerance) {
     out.push_back({"MEASURED_AT_IN_FUTURE", "measured_at",
                    "measured_at is in the future; check the device clock"});
   }
@@ -74,22 +75,6 @@ MeasurementValues FromProto(const klinik::v1::Measurements& m) {
   if (m.has_danger_signs()) v.danger_signs = m.danger_signs();
   if (m.has_cancer_flag()) v.cancer_flag = m.cancer_flag();
   return v;
-}
-
-klinik::TimePoint FromTimestamp(const google::protobuf::Timestamp& t) {
-  return klinik::FromUnixTime(t.seconds(), t.nanos());
-}
-
-void ToTimestamp(klinik::TimePoint t, google::protobuf::Timestamp* out) {
-  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
-  int64_t seconds = ns / 1'000'000'000;
-  int64_t nanos = ns % 1'000'000'000;
-  if (nanos < 0) {
-    nanos += 1'000'000'000;
-    --seconds;
-  }
-  out->set_seconds(seconds);
-  out->set_nanos(static_cast<int32_t>(nanos));
 }
 
 }  // namespace screening

@@ -197,7 +197,7 @@ class ScreeningComponent : public ::testing::TestWithParam<std::string> {
     s.set_patient_id(patient_id);
     s.set_clinic_id("clinic-test");
     s.set_examiner_id("6472044101900001");
-    ToTimestamp(klinik::Clock::now() - 1min, s.mutable_measured_at());
+    *s.mutable_measured_at() = klinik::ToTimestamp(klinik::Clock::now() - 1min);
     auto* m = s.mutable_measurements();
     m->set_systolic_mmhg(185);
     m->set_diastolic_mmhg(95);
@@ -424,7 +424,7 @@ TEST_P(ScreeningComponent, RedeliveryPublishesNoDuplicateFact) {
 // A bad value stops the binary before it consumes anything: exit 2 and a line naming the variable.
 TEST(ScreeningConfig, BadValuesExitNamingTheVariable) {
   for (const auto& [variable, value] : std::vector<std::pair<std::string, std::string>>{
-           {"KLINIK_LOCAL_UTC_OFFSET", "WIB"},
+           {"KLINIK_LOCAL_UTC_OFFSET", "+15:00"},
            {"KLINIK_REFERRAL_URGENT_SYSTOLIC_MMHG", "lots"},
            {"KLINIK_REGISTRATION_ADDRESS", ""}}) {
     std::map<std::string, std::string> env = {

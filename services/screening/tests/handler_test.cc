@@ -53,7 +53,7 @@ class HandlerTest : public ::testing::Test {
     s.set_patient_id(patient_id);
     s.set_clinic_id("clinic-1");
     s.set_examiner_id("6472044101900001");
-    ToTimestamp(kNow - std::chrono::hours(1), s.mutable_measured_at());
+    *s.mutable_measured_at() = klinik::ToTimestamp(kNow - std::chrono::hours(1));
     s.mutable_measurements()->set_systolic_mmhg(165);
     s.mutable_measurements()->set_diastolic_mmhg(95);
     s.mutable_measurements()->set_weight_kg(80);
@@ -340,7 +340,7 @@ TEST_F(HandlerTest, PatientFoundByNikWhenNoIdIsGiven) {
 TEST_F(HandlerTest, LocalDayDecidesTheWindow) {
   // 21 Nov 17:30 UTC is 22 Nov 00:30 WIB: the birthday itself.
   SubmitScreening s = Submission(kAdult);
-  ToTimestamp(*klinik::ParseRfc3339("2026-11-21T17:30:00Z"), s.mutable_measured_at());
+  *s.mutable_measured_at() = klinik::ToTimestamp(*klinik::ParseRfc3339("2026-11-21T17:30:00Z"));
   EXPECT_EQ(Handle(s).kind(), klinik::HandleResult::Kind::kApplied);
   EXPECT_TRUE(Facts().at(0).event.screening_completed().ckg_eligible());
   auto day = db_->Read([](klinik::Transaction& tx) {
@@ -351,7 +351,7 @@ TEST_F(HandlerTest, LocalDayDecidesTheWindow) {
 
 TEST_F(HandlerTest, MeasuredBeforeBirthIsRejected) {
   SubmitScreening s = Submission(kChild);
-  ToTimestamp(*klinik::ParseRfc3339("2010-01-01T00:00:00Z"), s.mutable_measured_at());
+  *s.mutable_measured_at() = klinik::ToTimestamp(*klinik::ParseRfc3339("2010-01-01T00:00:00Z"));
   EXPECT_EQ(Handle(s).kind(), klinik::HandleResult::Kind::kRejected);
   EXPECT_EQ(Facts().at(0).event.screening_rejected().reasons(0).code(), "MEASURED_BEFORE_BIRTH");
   EXPECT_EQ(Facts().at(0).key, kChild);
@@ -388,7 +388,7 @@ TEST_F(HandlerTest, CeTypeMismatchIsDeadLetterAndChangesNothing) {
 TEST_F(HandlerTest, ListScreeningsPagesNewestFirst) {
   for (int hour : {1, 3, 2}) {
     SubmitScreening s = Submission(kAdult);
-    ToTimestamp(kNow - std::chrono::hours(hour), s.mutable_measured_at());
+    *s.mutable_measured_at() = klinik::ToTimestamp(kNow - std::chrono::hours(hour));
     s.set_request_id("req-h" + std::to_string(hour));
     ASSERT_EQ(Handle(s).kind(), klinik::HandleResult::Kind::kApplied);
   }

@@ -206,12 +206,6 @@ class Publisher {
   std::atomic<long> submitted_{0}, delivered_{0}, failed_{0};
 };
 
-void SetTimestampNow(google::protobuf::Timestamp* ts) {
-  int64_t ms = klinik::ToUnixMillis(klinik::Clock::now());
-  ts->set_seconds(ms / 1000);
-  ts->set_nanos(static_cast<int32_t>((ms % 1000) * 1'000'000));
-}
-
 }  // namespace
 
 std::vector<Resident> MakeResidents(const VillagePlan& plan, const klinik::CivilDate& today) {
@@ -323,7 +317,7 @@ void StampReferralAction(Action* a, const std::string& prefix, const std::string
   a->set_referral_id(referral_id);
   a->set_patient_id(patient_id);
   a->set_acted_by(kDoctorId);
-  SetTimestampNow(a->mutable_acted_at());
+  *a->mutable_acted_at() = klinik::ToTimestampMillis(klinik::Clock::now());
 }
 
 // One demo day: the steps in RunDemo's order share the residents, the random draws (in a fixed
@@ -385,7 +379,7 @@ class DemoDay {
       rs->set_unit("TAB");
       rs->set_supplier("PT Kimia Farma");
       rs->set_delivery_note_ref("SJ-" + std::to_string(4400 + i));
-      SetTimestampNow(rs->mutable_received_at());
+      *rs->mutable_received_at() = klinik::ToTimestampMillis(klinik::Clock::now());
       pharmacy_requests_.push_back(rs->request_id());
       pub_->Send(topics::kIntakePharmacy, o_.plan.clinic_id, o_.plan.clinic_id, intake);
     }
@@ -402,7 +396,7 @@ class DemoDay {
       s->set_patient_id(*patient_id);
       s->set_clinic_id(o_.plan.clinic_id);
       s->set_examiner_id(kExaminerNik);
-      SetTimestampNow(s->mutable_measured_at());
+      *s->mutable_measured_at() = klinik::ToTimestampMillis(klinik::Clock::now());
       Measure(r, AgeOn(today_, r.birth_date), s->mutable_measurements());
       screening_requests_.push_back(s->request_id());
       pub_->Send(topics::kIntakeScreening, *patient_id, *patient_id, intake);
@@ -429,7 +423,7 @@ class DemoDay {
       d->set_patient_id(sc.patient_id());
       d->set_prescription_id("RX-" + std::to_string(today_.year) + "-" + Pad(++prescription, 5));
       d->set_dispensed_by(kExaminerNik);
-      SetTimestampNow(d->mutable_dispensed_at());
+      *d->mutable_dispensed_at() = klinik::ToTimestampMillis(klinik::Clock::now());
       pharmacy_requests_.push_back(d->request_id());
       pub_->Send(topics::kIntakePharmacy, o_.plan.clinic_id, o_.plan.clinic_id, intake);
     }

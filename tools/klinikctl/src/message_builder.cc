@@ -192,9 +192,7 @@ void FillDefaults(google::protobuf::Message* message) {
         f->message_type()->full_name() == "google.protobuf.Timestamp" &&
         !reflection->HasField(*message, f)) {
       auto* ts = static_cast<google::protobuf::Timestamp*>(reflection->MutableMessage(message, f));
-      int64_t ms = klinik::ToUnixMillis(klinik::Clock::now());
-      ts->set_seconds(ms / 1000);
-      ts->set_nanos(static_cast<int32_t>((ms % 1000) * 1'000'000));
+      *ts = klinik::ToTimestampMillis(klinik::Clock::now());
     }
   }
 }

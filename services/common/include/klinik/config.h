@@ -45,6 +45,14 @@ class Config {
   // Durations are written with a unit: 250ms, 30s, 5m, 72h, 90d.
   [[nodiscard]] std::chrono::milliseconds Duration(std::string_view name,
                                                    std::chrono::milliseconds fallback) const;
+  // A Duration that must be more than 0ms (intervals, timeouts, backoffs: zero would spin or
+  // never wait).
+  [[nodiscard]] std::chrono::milliseconds PositiveDuration(
+      std::string_view name, std::chrono::milliseconds fallback) const;
+  // A clinic's UTC offset as ParseUtcOffset (time_util.h) reads it: "+07:00" or WIB, WITA, WIT.
+  // `fallback` is returned as given when the variable is not set.
+  [[nodiscard]] std::chrono::minutes UtcOffset(std::string_view name,
+                                               std::chrono::minutes fallback) const;
   // A secret given directly or as a path in <name>_FILE; never echoed in errors or logs.
   [[nodiscard]] std::string Secret(std::string_view name) const;
 

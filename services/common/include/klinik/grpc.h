@@ -1,9 +1,14 @@
 // gRPC for every service: a server with grpc.health.v1, server reflection (grpcurl works out of
-// the box) and per-method metrics; and client channels that retry UNAVAILABLE with backoff.
+// the box) and per-method metrics; client channels that retry UNAVAILABLE with backoff; and the
+// one mapping of a storage failure to a status.
 //
 //   klinik::GrpcServer server("0.0.0.0:50051", metrics);
 //   server.AddService(&directory);   // must outlive the server
 //   server.Start();
+//
+//   } catch (const klinik::StorageError& e) {
+//     return klinik::StorageErrorStatus(e, "ListReferrals");
+//   }
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -11,11 +16,13 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace klinik {
 
 class Metrics;
+class StorageError;
 
 class GrpcServer {
  public:
@@ -50,6 +57,19 @@ std::shared_ptr<grpc::Channel> MakeClientChannel(const std::string& target,
 
 // A client context whose deadline is `timeout` from now.
 std::unique_ptr<grpc::ClientContext> ContextWithDeadline(std::chrono::milliseconds timeout);
+
+// What a handler returns when a read or write failed in storage, decided by whether a retry can
+// help (StorageError::retryable()):
+//   kTransient, kUniqueViolation -> UNAVAILABLE: the same call may succeed (the database is back,
+//                                   or the concurrent writer's row is there); clients built by
+//                                   MakeClientChannel retry it with backoff.
+//   kPermanent                   -> INTERNAL: a bug or schema mismatch on our side; a retry
+//                                   cannot succeed, and FAILED_PRECONDITION would wrongly tell
+//                                   the caller that it can fix something.
+// The message is fixed text: the error's own text may hold SQL or the values of a row (a
+// PostgreSQL DETAIL names the key, e.g. a NIK) and goes only to the log, scrubbed there, with
+// `method` so the operator can find the call.
+[[nodiscard]] grpc::Status StorageErrorStatus(const StorageError& error, std::string_view method);
 
 // A gRPC status code's canonical name (e.g. "NOT_FOUND"), for metric labels and logs.
 const char* StatusCodeName(grpc::StatusCode code);

@@ -1,6 +1,9 @@
 // Time and identifier helpers shared by every service: RFC 3339 UTC timestamps (the form
-// CloudEvents and SatuSehat require), calendar dates, and random UUIDs.
+// CloudEvents and SatuSehat require), protobuf Timestamps (the contracts' instants), calendar
+// dates, a clinic's UTC offset, and random UUIDs.
 #pragma once
+
+#include <google/protobuf/timestamp.pb.h>
 
 #include <chrono>
 #include <cstdint>
@@ -50,6 +53,23 @@ int64_t ToUnixMillis(TimePoint t);
 // protobuf Timestamp's seconds and nanos as an app sent them) converts without overflow.
 TimePoint FromUnixMillis(int64_t ms);
 TimePoint FromUnixTime(int64_t seconds, int32_t nanos);
+
+// protobuf Timestamps. ToTimestamp is exact (seconds floored, nanos in [0, 1e9), as the
+// Timestamp contract requires).
+[[nodiscard]] google::protobuf::Timestamp ToTimestamp(TimePoint t);
+// Floored to the millisecond: what a service that stores milliseconds publishes, so its facts say
+// what a later read of the row says.
+[[nodiscard]] google::protobuf::Timestamp ToTimestampMillis(TimePoint t);
+// Saturates as FromUnixTime does, so any Timestamp an app sends converts without overflow.
+[[nodiscard]] TimePoint FromTimestamp(const google::protobuf::Timestamp& t);
+// nullopt for an unset Timestamp (0 s, 0 ns: proto3 cannot tell it from the epoch, and no
+// contract instant is 1970-01-01T00:00:00Z).
+[[nodiscard]] std::optional<TimePoint> FromTimestampIfSet(const google::protobuf::Timestamp& t);
+
+// A clinic's UTC offset (KLINIK_LOCAL_UTC_OFFSET; Config::UtcOffset reads it): "+07:00",
+// "-03:30", "+7", "+07" or "Z", within -12:00..+14:00; or an Indonesian zone by name, any case:
+// WIB (+07:00), WITA (+08:00), WIT (+09:00). nullopt for anything else.
+[[nodiscard]] std::optional<std::chrono::minutes> ParseUtcOffset(std::string_view text);
 
 // A random (version 4) UUID in canonical lower-case form.
 std::string NewUuid();

@@ -1,0 +1,51 @@
+// Settings::FromConfig: the values KLINIK_* variables accept, and the one-line error naming the
+// variable for the ones they do not.
+#include "settings.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "klinik/config.h"
+
+namespace pharmacy {
+namespace {
+
+using ::testing::HasSubstr;
+
+Settings Read(std::map<std::string, std::string> env) {
+  return Settings::FromConfig(klinik::Config(std::move(env)));
+}
+
+TEST(Settings, LocalOffsetTakesTheThreeZonesByOffsetOrName) {
+  EXPECT_EQ(Read({}).calendar.utc_offset_minutes, 7 * 60);
+  struct Case {
+    const char* value;
+    int minutes;
+  };
+  for (const Case& c : std::vector<Case>{{"+07:00", 420},
+                                         {"+08:00", 480},
+                                         {"+09:00", 540},
+                                         {"WIB", 420},
+                                         {"WITA", 480},
+                                         {"WIT", 540}}) {
+    EXPECT_EQ(Read({{"KLINIK_LOCAL_UTC_OFFSET", c.value}}).calendar.utc_offset_minutes, c.minutes)
+        << c.value;
+  }
+}
+
+TEST(Settings, BadValuesNameTheirVariable) {
+  for (const auto& [variable, value] :
+       std::vector<std::pair<std::string, std::string>>{{"KLINIK_LOCAL_UTC_OFFSET", "+15:00"},
+                                                        {"KLINIK_LOCAL_UTC_OFFSET", "Asia/Jakarta"},
+                                                        {"KLINIK_EXPIRY_CHECK_INTERVAL", "0s"}}) {
+    try {
+      (void)Read({{variable, value}});
+      ADD_FAILURE() << "accepted " << variable << "=" << value;
+    } catch (const klinik::ConfigError& e) {
+      EXPECT_THAT(e.what(), HasSubstr(variable + ": ")) << value;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace pharmacy
