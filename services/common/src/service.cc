@@ -50,14 +50,11 @@ ServiceRuntime::ServiceRuntime(std::string service, const Config& config)
   processor_defaults_.poll_timeout =
       config_.Duration("KLINIK_POLL_TIMEOUT", std::chrono::milliseconds(100));
   processor_defaults_.retry_initial =
-      config_.Duration("KLINIK_RETRY_INITIAL", std::chrono::milliseconds(200));
+      config_.PositiveDuration("KLINIK_RETRY_INITIAL", std::chrono::milliseconds(200));
   processor_defaults_.retry_max = config_.Duration("KLINIK_RETRY_MAX", std::chrono::seconds(30));
   processor_defaults_.batch_transactions = config_.Bool("KLINIK_BATCH_TRANSACTIONS", true);
   processor_defaults_.crash_after_commits =
       config_.Int("KLINIK_TEST_CRASH_AFTER_COMMITS", 0, 0, INT64_MAX);
-  if (processor_defaults_.retry_initial.count() <= 0) {
-    throw ConfigError("KLINIK_RETRY_INITIAL: must be more than 0ms");
-  }
   kafka_ = KafkaSettings::FromConfig(config_, service_);
   db_ = Database::FromConfig(config_, "sqlite://" + service_ + ".db");
   db_->Migrate("klinik_platform", PlatformMigrations());

@@ -122,7 +122,7 @@ HandleResult IntakeHandler::UpdateContact(const ContactUpdateRequest& request,
   updated->set_village_code(change.updated.address.village_code);
   for (const std::string& f : change.changed_fields) updated->add_changed_fields(f);
   updated->set_clinic_id(request.clinic_id);
-  ToProto(now, updated->mutable_updated_at());
+  *updated->mutable_updated_at() = klinik::ToTimestampMillis(now);
   out.Publish(kFacts, current->patient_id, current->patient_id, fact);
   out.AfterCommit([m = metrics_] { m->Count("updated", "none"); });
   klinik::log::Info("patient contact details updated", {{"patient_id", current->patient_id},
@@ -141,7 +141,7 @@ HandleResult IntakeHandler::Reject(klinik::OutboxWriter& out, const std::string&
   rejected->set_clinic_id(clinic_id);
   rejected->set_patient_id(patient_id);
   AddFindings(reasons, rejected->mutable_reasons());
-  ToProto(now_(), rejected->mutable_rejected_at());
+  *rejected->mutable_rejected_at() = klinik::ToTimestampMillis(now_());
   // klinik.patients.v1 is keyed by patient id; a refused registration has none, so the app's
   // request id keys (and orders) it instead.
   const std::string& key = patient_id.empty() ? request_id : patient_id;

@@ -14,11 +14,6 @@ namespace registration {
 void ToProto(const Finding& finding, klinik::v1::Reason* out);
 void ToProto(const Address& address, klinik::v1::Address* out);
 void ToProto(const PatientRecord& patient, klinik::v1::Patient* out);
-// Kept only for intake_handler.cc, whose rewrite is under way elsewhere; other code calls
-// klinik::ToTimestampMillis directly (facts carry the millisecond the register stores).
-inline void ToProto(klinik::TimePoint t, google::protobuf::Timestamp* out) {
-  *out = klinik::ToTimestampMillis(t);
-}
 
 // The facts of klinik.patients.v1 that describe a registration's outcome.
 [[nodiscard]] klinik::v1::PatientEvent RegisteredFact(const PatientRecord& patient,

@@ -1,6 +1,6 @@
 #include "sync_worker.h"
 
-#include <google/protobuf/util/time_util.h>
+#include "klinik/time_util.h"
 
 #include "klinik/log.h"
 #include "klinik/metrics.h"
@@ -13,10 +13,6 @@
 namespace satusehat_sync {
 namespace {
 
-google::protobuf::Timestamp Ts(klinik::TimePoint t) {
-  return google::protobuf::util::TimeUtil::MillisecondsToTimestamp(klinik::ToUnixMillis(t));
-}
-
 klinik::v1::SatuSehatEvent ResourceSyncedFact(const JobRecord& j, klinik::TimePoint now) {
   klinik::v1::SatuSehatEvent fact;
   auto* s = fact.mutable_resource_synced();
@@ -26,7 +22,7 @@ klinik::v1::SatuSehatEvent ResourceSyncedFact(const JobRecord& j, klinik::TimePo
   s->set_local_reference(j.local_reference);
   s->set_resource_type(j.resource_type);
   s->set_satusehat_id(j.satusehat_id);
-  *s->mutable_synced_at() = Ts(now);
+  *s->mutable_synced_at() = klinik::ToTimestampMillis(now);
   s->set_action(j.action);
   return fact;
 }
@@ -43,7 +39,7 @@ klinik::v1::SatuSehatEvent SyncFailedFact(const JobRecord& j, klinik::TimePoint 
   f->set_diagnostics(j.diagnostics);
   f->set_satusehat_request_id(j.request_id);
   f->set_attempts(std::max(j.attempts, 1));
-  *f->mutable_failed_at() = Ts(now);
+  *f->mutable_failed_at() = klinik::ToTimestampMillis(now);
   return fact;
 }
 

@@ -50,7 +50,7 @@ void FillRecord(Record& r, const klinik::v1::SubmitScreening& s, const std::stri
   r.set_referral_recommended(a.referral.recommended);
   r.set_referral_urgency(a.referral.urgency);
   for (const std::string& code : a.referral.reason_codes) r.add_referral_reason_codes(code);
-  ToTimestamp(completed_at, r.mutable_completed_at());
+  *r.mutable_completed_at() = klinik::ToTimestamp(completed_at);
 }
 
 }  // namespace
@@ -168,7 +168,7 @@ SubmissionOutcome IntakeHandler::Decide(const klinik::v1::SubmitScreening& s,
 SubmissionOutcome IntakeHandler::Complete(const klinik::v1::SubmitScreening& s,
                                           const PatientInfo& patient,
                                           klinik::Transaction& tx) const {
-  klinik::CivilDate day = LocalDate(FromTimestamp(s.measured_at()), utc_offset_);
+  klinik::CivilDate day = LocalDate(klinik::FromTimestamp(s.measured_at()), utc_offset_);
   if (day < patient.birth_date) {
     return Rejected{patient.patient_id,
                     {{"MEASURED_BEFORE_BIRTH", "measured_at",
@@ -220,7 +220,7 @@ klinik::HandleResult IntakeHandler::ApplyOutcome(SubmissionOutcome outcome,
     r->set_patient_id(rejected->patient_id);
     r->set_clinic_id(s.clinic_id());
     for (const RejectionReason& reason : rejected->reasons) *r->add_reasons() = ToReason(reason);
-    ToTimestamp(clock_(), r->mutable_rejected_at());
+    *r->mutable_rejected_at() = klinik::ToTimestamp(clock_());
     // Keyed by patient when known so it stays in order with the patient's other facts.
     const std::string& key = rejected->patient_id.empty() ? s.request_id() : rejected->patient_id;
     out.Publish(topic, key, key, fact);

@@ -21,11 +21,4 @@ inline constexpr std::chrono::hours kFutureTolerance{1};
 
 [[nodiscard]] MeasurementValues FromProto(const klinik::v1::Measurements& m);
 
-// Kept only for intake_handler.cc, whose rewrite is under way elsewhere; other code calls
-// klinik::FromTimestamp and klinik::ToTimestamp directly.
-using klinik::FromTimestamp;
-inline void ToTimestamp(klinik::TimePoint t, google::protobuf::Timestamp* out) {
-  *out = klinik::ToTimestamp(t);
-}
-
 }  // namespace screening
