@@ -148,6 +148,29 @@ ReferralHandler::ReferralHandler(ReferralConfig config, ReferralLifecycle lifecy
       [this](const v1::ScreeningCompleted& s, const InboundEvent&, OutboxWriter& out) {
         return Screened(s, out);
       });
+  // A screening entered in error cancels the open referral it opened (one it only joined stays
+  // open: another screening or request opened it). The cancel goes through the lifecycle like an
+  // app's, so a referral past the point of cancelling gets a transition_rejected fact instead.
+  On<v1::ScreeningEvent, v1::ScreeningWithdrawn>(
+      v1::ScreeningEvent::kScreeningWithdrawn,
+      [this](const v1::ScreeningWithdrawn& w, const InboundEvent&, OutboxWriter& out) {
+        Command cancel{.action = Action::kCancel,
+                       .request_id = "withdrawn-" + w.screening_id(),
+                       .patient_id = w.patient_id(),
+                       .acted_by = w.withdrawn_by(),
+                       .acted_at = std::chrono::floor<std::chrono::milliseconds>(
+                           klinik::FromTimestamp(w.withdrawn_at())),
+                       .reason = "SCREENING_WITHDRAWN",
+                       .note = w.reason()};
+        HandleResult result = HandleResult::Ignored();
+        for (const Referral& r : store::OpenForPatient(out.tx(), w.patient_id())) {
+          if (r.source_screening_id != w.screening_id()) continue;
+          result = ApplyCommand(
+              cancel, r.referral_id,
+              klinik::CeType<v1::ScreeningEvent>(v1::ScreeningEvent::kScreeningWithdrawn), out);
+        }
+        return result;
+      });
 }
 
 HandleResult ReferralHandler::Screened(const v1::ScreeningCompleted& s, klinik::OutboxWriter& out) {

@@ -21,13 +21,14 @@
 namespace referral {
 namespace {
 
+constexpr const char* kScreeningCompleted = "id.klinik.screening.completed.v1";
+constexpr const char* kScreeningRejected = "id.klinik.screening.rejected.v1";
+
 namespace v1 = klinik::v1;
 using namespace std::chrono_literals;
 using ::testing::ElementsAre;
 
 constexpr const char* kWorker = "3201010101900001";
-constexpr const char* kScreeningCompleted = "id.klinik.screening.completed.v1";
-constexpr const char* kScreeningRejected = "id.klinik.screening.rejected.v1";
 
 struct Fact {
   std::string type;
@@ -76,7 +77,7 @@ class ReferralStoreTest : public ::testing::TestWithParam<std::string> {
   // A screening fact under its own ce_type.
   klinik::HandleResult::Kind Screening(const v1::ScreeningEvent& e) {
     return Deliver(std::string(klinik::topics::kScreenings), kPatient, e.SerializeAsString(),
-                   e.has_screening_rejected() ? kScreeningRejected : kScreeningCompleted)
+                   std::string(klinik::CeTypeOf(e)))
         .kind();
   }
 
@@ -242,6 +243,41 @@ TEST_P(ReferralStoreTest, ResentRequestsAndCommandsWithANewCeIdChangeNothing) {
   s.mutable_screening_rejected()->set_request_id("x");
   EXPECT_EQ(Screening(s), K::kIgnored);
   EXPECT_EQ(Facts().size(), 5u);
+}
+
+TEST_P(ReferralStoreTest, AWithdrawnScreeningCancelsTheReferralItOpenedAndNoOther) {
+  using K = klinik::HandleResult::Kind;
+  v1::ScreeningEvent s;
+  auto* c = s.mutable_screening_completed();
+  c->set_screening_id("bbbbbbbb-0000-4000-8000-00000000000a");
+  c->set_patient_id(kPatient);
+  c->set_clinic_id("clinic-9");
+  c->set_examiner_id(kWorker);
+  c->set_referral_recommended(true);
+  c->add_referral_reason_codes("HYPERTENSION_GRADE_2");
+  ASSERT_EQ(Screening(s), K::kApplied);
+  std::string id = OnlyReferralId();
+
+  v1::ScreeningEvent w;
+  auto* f = w.mutable_screening_withdrawn();
+  f->set_screening_id("bbbbbbbb-0000-4000-8000-00000000000b");  // another screening
+  f->set_patient_id(kPatient);
+  f->set_withdrawn_by(kWorker);
+  f->set_reason("wrong resident");
+  *f->mutable_withdrawn_at() = klinik::ToTimestampMillis(now_);
+  EXPECT_EQ(Screening(w), K::kIgnored);
+  EXPECT_THAT(FactTypes(), ElementsAre("created.v1", "sent.v1"));
+
+  f->set_screening_id(c->screening_id());
+  EXPECT_EQ(Screening(w), K::kApplied);
+  EXPECT_THAT(FactTypes(), ElementsAre("created.v1", "sent.v1", "cancelled.v1"));
+  const v1::ReferralCancelled cancelled = Facts().back().event.referral_cancelled();
+  EXPECT_EQ(cancelled.referral_id(), id);
+  EXPECT_EQ(cancelled.reason(), "SCREENING_WITHDRAWN");
+  EXPECT_EQ(cancelled.acted_by(), kWorker);
+  EXPECT_EQ(Load(id)->status, Status::kCancelled);
+  EXPECT_EQ(Screening(w), K::kIgnored) << "withdrawn twice: nothing left to cancel";
+  EXPECT_EQ(Facts().size(), 3u);
 }
 
 TEST_P(ReferralStoreTest, AForbiddenTransitionIsRejectedWithAReasonAndChangesNothing) {

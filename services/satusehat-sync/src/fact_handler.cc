@@ -46,6 +46,16 @@ HandleResult Screened(const v1::ScreeningCompleted& s, const InboundEvent& event
   return Store(event, out, s.patient_id(), s, PlanScreening(s));
 }
 
+HandleResult Withdrawn(const v1::ScreeningWithdrawn& w, const InboundEvent& event,
+                       OutboxWriter& out) {
+  if (!klinik::IsUuid(w.screening_id()) || !klinik::IsUuid(w.patient_id()) ||
+      !w.has_withdrawn_at()) {
+    return HandleResult::DeadLetter(
+        "ScreeningWithdrawn without screening_id, patient_id or withdrawn_at");
+  }
+  return Store(event, out, w.patient_id(), w, PlanScreeningWithdrawn(w));
+}
+
 HandleResult Dispensed(const v1::MedicationDispensed& d, const InboundEvent& event,
                        OutboxWriter& out) {
   if (!klinik::IsUuid(d.patient_id()) || d.request_id().empty() || d.prescription_id().empty() ||
@@ -87,6 +97,8 @@ FactHandler::FactHandler() {
   Consume<v1::ReferralEvent>(std::string(klinik::topics::kReferrals), UnknownKind::kIgnore);
   On<v1::PatientEvent, v1::PatientRegistered>(v1::PatientEvent::kPatientRegistered, Registered);
   On<v1::ScreeningEvent, v1::ScreeningCompleted>(v1::ScreeningEvent::kScreeningCompleted, Screened);
+  On<v1::ScreeningEvent, v1::ScreeningWithdrawn>(v1::ScreeningEvent::kScreeningWithdrawn,
+                                                 Withdrawn);
   On<v1::PharmacyEvent, v1::MedicationDispensed>(v1::PharmacyEvent::kMedicationDispensed,
                                                  Dispensed);
   On<v1::ReferralEvent, v1::ReferralCreated>(v1::ReferralEvent::kReferralCreated, ReferralOpened);

@@ -83,6 +83,17 @@ json EncounterArrived(const FhirSite& site, const Visit& visit, const PeopleRefs
   return e;
 }
 
+json EncounterEnteredInError(json current, klinik::TimePoint at) {
+  current["status"] = "entered-in-error";
+  if (!current.contains("statusHistory") || !current["statusHistory"].is_array()) {
+    current["statusHistory"] = json::array();
+  }
+  current["statusHistory"].push_back(
+      {{"status", "entered-in-error"}, {"period", Period(at, std::nullopt)}});
+  current.erase("meta");  // the server's version stamp, not ours to send back
+  return current;
+}
+
 json EncounterFinished(const FhirSite& site, const Visit& visit, const PeopleRefs& people,
                        const std::string& encounter_id,
                        const std::vector<DiagnosisRef>& diagnoses) {

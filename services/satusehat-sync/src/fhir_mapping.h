@@ -65,6 +65,10 @@ struct DiagnosisRef {
 nlohmann::json EncounterArrived(const FhirSite& site, const Visit& visit, const PeopleRefs& people);
 // The whole Encounter for the PUT that finishes it: carries `encounter_id`, period.end, the full
 // statusHistory arrived → in-progress → finished, and the diagnosis list.
+// The Encounter as SatuSehat returned it, marked entered-in-error at `at` (FHIR R4 Encounter.status:
+// "This instance should not have been part of this patient's medical record"): a screening
+// withdrawn by its clinic. Everything else is kept, so the PUT changes only the status.
+nlohmann::json EncounterEnteredInError(nlohmann::json current, klinik::TimePoint at);
 nlohmann::json EncounterFinished(const FhirSite& site, const Visit& visit, const PeopleRefs& people,
                                  const std::string& encounter_id,
                                  const std::vector<DiagnosisRef>& diagnoses);

@@ -56,6 +56,12 @@ std::vector<PlannedJob> PlanDispensing(const klinik::v1::MedicationDispensed& fa
   return jobs;
 }
 
+std::vector<PlannedJob> PlanScreeningWithdrawn(const klinik::v1::ScreeningWithdrawn& fact) {
+  const std::string& id = fact.screening_id();
+  return {Job(kind::kEncounterWithdraw, id, "Encounter", "update", "entered-in-error",
+              {{std::string(kind::kEncounterFinish), id}})};
+}
+
 std::vector<PlannedJob> PlanReferralCreated(const klinik::v1::ReferralCreated& fact) {
   // SatuSehat's ServiceRequest names its Encounter: a referral opened from a screening waits
   // for that screening's Encounter (it may arrive later: another topic).

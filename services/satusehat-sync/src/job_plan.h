@@ -21,6 +21,8 @@ namespace kind {
 inline constexpr std::string_view kPatient = "patient";                   // GET Patient by NIK
 inline constexpr std::string_view kEncounter = "encounter";               // POST, arrived
 inline constexpr std::string_view kEncounterFinish = "encounter_finish";  // PUT, finished
+inline constexpr std::string_view kEncounterWithdraw =
+    "encounter_withdraw";  // PUT, entered-in-error
 inline constexpr std::string_view kObservation = "observation";
 inline constexpr std::string_view kCondition = "condition";
 inline constexpr std::string_view kMedication = "medication";
@@ -46,6 +48,9 @@ struct PlannedJob {
 std::vector<PlannedJob> PlanPatient(const klinik::v1::PatientRegistered& fact);
 std::vector<PlannedJob> PlanScreening(const klinik::v1::ScreeningCompleted& fact);
 std::vector<PlannedJob> PlanDispensing(const klinik::v1::MedicationDispensed& fact);
+// A withdrawn screening: its Encounter marked entered-in-error once it is finished (a PUT
+// before the finishing one would be overwritten by it).
+std::vector<PlannedJob> PlanScreeningWithdrawn(const klinik::v1::ScreeningWithdrawn& fact);
 // Waits for the Encounter of source_screening_id when the referral came from a screening.
 std::vector<PlannedJob> PlanReferralCreated(const klinik::v1::ReferralCreated& fact);
 // A referral that ended (completed, cancelled, expired): the ServiceRequest is updated to

@@ -69,6 +69,7 @@ class JobPush {
     if (k == kind::kMedication || k == kind::kMedicationDispense) return DispensePart(*source);
     if (k == kind::kServiceRequest) return Referral(*source, {});
     if (k == kind::kServiceRequestUpdate) return ReferralUpdate();
+    if (k == kind::kEncounterWithdraw) return EncounterWithdraw(*source);
     return PushOutcome::Permanent("UNKNOWN_JOB_KIND", "job kind " + k);
   }
 
@@ -201,6 +202,27 @@ class JobPush {
       return PushOutcome::Transient("DEPENDENCY_NOT_SYNCED", "the Encounter is not synced");
     return Update("Encounter", *encounter_id,
                   fhir::EncounterFinished(site_, visit, people, *encounter_id, diagnoses));
+  }
+
+  // Read, mark, write back: the Encounter SatuSehat holds is the one to withdraw, whatever
+  // this build would map the screening to today.
+  PushOutcome EncounterWithdraw(const SourceFact& source) {
+    auto w = Decode<klinik::v1::ScreeningWithdrawn>(source);
+    if (!w) return PushOutcome::Permanent("SOURCE_UNDECODABLE");
+    auto encounter_id = Synced(kind::kEncounter, job_.local_reference);
+    if (!encounter_id)
+      return PushOutcome::Transient("DEPENDENCY_NOT_SYNCED", "the Encounter is not synced");
+    HttpResponse r = client_.Get("Encounter/" + FhirClient::Escape(*encounter_id));
+    answered_ = answered_ || !r.transport_failed;
+    if (r.transport_failed || r.status != 200) {
+      PushOutcome o = FromHttp(r);
+      o.attempted = true;
+      return o;
+    }
+    if (!r.json.is_object() || r.json.value("resourceType", "") != "Encounter")
+      return PushOutcome::Permanent("MAPPING_FAILED", "SatuSehat answered no Encounter");
+    return Update("Encounter", *encounter_id,
+                  fhir::EncounterEnteredInError(r.json, klinik::FromTimestamp(w->withdrawn_at())));
   }
 
   PushOutcome ScreeningPart(const SourceFact& source) {

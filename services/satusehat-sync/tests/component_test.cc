@@ -357,6 +357,32 @@ TEST_P(SyncFixture, ScreeningBecomesExactlyOneEncounterWithItsObservationsAndCon
   EXPECT_EQ(service->Wait(20s), 0) << service->Output();
 }
 
+TEST_P(SyncFixture, AWithdrawnScreeningsEncounterBecomesEnteredInError) {
+  Person p;
+  Seed("patient", p.nik, p.ihs);
+  auto service = StartService();
+  Register(p);
+  std::string screening = Screen(p);
+  klinik::v1::ScreeningEvent e;
+  auto* w = e.mutable_screening_withdrawn();
+  w->set_screening_id(screening);
+  w->set_request_id(klinik::NewUuid());
+  w->set_patient_id(p.patient_id);
+  w->set_withdrawn_by(examiner_nik_);
+  w->set_reason("entered for the wrong resident");
+  *w->mutable_withdrawn_at() = Now();
+  Publish(klinik::topics::kScreenings, p.patient_id, "id.klinik.screening.withdrawn.v1", e);
+
+  auto status = [&] {
+    auto encounters = Stored("Encounter", [&](const std::string& v) { return v == screening; });
+    return encounters.size() == 1 ? encounters[0].value("status", "") : "";
+  };
+  ASSERT_TRUE(WaitUntil([&] { return status() == "entered-in-error"; }, 60s)) << status() << "\n"
+                                                                              << service->Output();
+  // Still one Encounter: the withdrawal changed it, it did not add one.
+  EXPECT_EQ(Stored("Encounter", [&](const std::string& v) { return v == screening; }).size(), 1u);
+}
+
 TEST_P(SyncFixture, ThrottlingAndAnOutageHealWithoutDuplicates) {
   Person p;
   Seed("patient", p.nik, p.ihs);

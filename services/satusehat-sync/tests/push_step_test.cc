@@ -616,3 +616,83 @@ TEST_F(PushStepTest, EndedReferralPutsItsServiceRequest) {
 
 }  // namespace
 }  // namespace satusehat_sync
+
+namespace satusehat_sync {
+namespace {
+
+// A withdrawn screening: its finished Encounter is read back, marked entered-in-error and PUT
+// whole, after the finishing PUT (the plan waits for it).
+class WithdrawalPushTest : public PushStepTest {
+ protected:
+  void Withdraw() {
+    v1::ScreeningEvent e;
+    auto* w = e.mutable_screening_withdrawn();
+    w->set_screening_id(kScreeningId);
+    w->set_patient_id(kPatientId);
+    w->set_withdrawn_by(kExaminerNik);
+    w->mutable_withdrawn_at()->set_seconds(1'795'100'000);
+    db_->InTransaction([&](klinik::Transaction& tx) {
+      AddSource(tx, "src-withdrawn", klinik::CeTypeOf(e), w->SerializeAsString(),
+                PlanScreeningWithdrawn(*w));
+    });
+  }
+};
+
+TEST_F(WithdrawalPushTest, PlanWaitsForTheFinishedEncounter) {
+  v1::ScreeningWithdrawn w;
+  w.set_screening_id(kScreeningId);
+  std::vector<PlannedJob> jobs = PlanScreeningWithdrawn(w);
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0].key.kind, kind::kEncounterWithdraw);
+  EXPECT_EQ(jobs[0].action, "update");
+  EXPECT_EQ(jobs[0].depends_on,
+            (std::vector<JobKey>{{std::string(kind::kEncounterFinish), kScreeningId}}));
+}
+
+TEST_F(WithdrawalPushTest, TheEncounterSatuSehatHoldsIsMarkedEnteredInError) {
+  RegisterAndScreen();
+  KnowPatientIhs();
+  Withdraw();
+  MarkSynced(kind::kEncounter, kScreeningId, "enc-1");
+  json held = {{"resourceType", "Encounter"},
+               {"id", "enc-1"},
+               {"meta", {{"versionId", "2"}}},
+               {"status", "finished"},
+               {"statusHistory", json::array({{{"status", "finished"}}})},
+               {"subject", {{"reference", "Patient/P0001"}}}};
+  client_.Then("GET", "Encounter/enc-1", Json(200, held));
+  client_.Then("PUT", "Encounter/enc-1", Json(200, {{"resourceType", "Encounter"}}));
+  PushOutcome o = Push(Job(kind::kEncounterWithdraw, kScreeningId));
+  ASSERT_TRUE(o.synced()) << Reason(o);
+  EXPECT_EQ(o.satusehat_id(), "enc-1");
+  ASSERT_EQ(client_.calls().size(), 2u);
+  const json& body = client_.calls()[1].body;
+  EXPECT_EQ(body["status"], "entered-in-error");
+  EXPECT_EQ(body["subject"], held["subject"]) << "everything else is kept";
+  EXPECT_FALSE(body.contains("meta"));
+  ASSERT_EQ(body["statusHistory"].size(), 2u);
+  EXPECT_EQ(body["statusHistory"][1]["status"], "entered-in-error");
+}
+
+TEST_F(WithdrawalPushTest, AFailedReadIsRetriedAndNothingIsWritten) {
+  RegisterAndScreen();
+  KnowPatientIhs();
+  Withdraw();
+  MarkSynced(kind::kEncounter, kScreeningId, "enc-1");
+  client_.Then("GET", "Encounter/enc-1", Json(503, {{"resourceType", "OperationOutcome"}}));
+  PushOutcome o = Push(Job(kind::kEncounterWithdraw, kScreeningId));
+  ASSERT_NE(o.transient(), nullptr) << Reason(o);
+  EXPECT_EQ(client_.calls().size(), 1u);
+}
+
+TEST_F(WithdrawalPushTest, AnEncounterNotYetSyncedWaitsWithoutARequest) {
+  RegisterAndScreen();
+  Withdraw();
+  PushOutcome o = Push(Job(kind::kEncounterWithdraw, kScreeningId));
+  ASSERT_NE(o.transient(), nullptr) << Reason(o);
+  EXPECT_EQ(Reason(o), "DEPENDENCY_NOT_SYNCED");
+  EXPECT_TRUE(client_.calls().empty());
+}
+
+}  // namespace
+}  // namespace satusehat_sync

@@ -53,6 +53,59 @@ void FillRecord(Record& r, const klinik::v1::SubmitScreening& s, const std::stri
   *r.mutable_completed_at() = klinik::ToTimestamp(completed_at);
 }
 
+// A withdrawal refused: ScreeningRejected with the reasons, keyed by the patient named.
+klinik::HandleResult RefuseWithdrawal(const klinik::v1::WithdrawScreening& w,
+                                      const std::vector<RejectionReason>& reasons,
+                                      klinik::TimePoint now, klinik::OutboxWriter& out) {
+  klinik::v1::ScreeningEvent fact;
+  auto* r = fact.mutable_screening_rejected();
+  r->set_request_id(w.request_id());
+  r->set_screening_id(w.screening_id());
+  r->set_patient_id(w.patient_id());
+  r->set_clinic_id(w.clinic_id());
+  std::string codes;
+  for (const RejectionReason& reason : reasons) {
+    *r->add_reasons() = ToReason(reason);
+    codes += (codes.empty() ? "" : ",") + reason.code;
+  }
+  *r->mutable_rejected_at() = klinik::ToTimestamp(now);
+  const std::string& key = w.patient_id().empty() ? w.request_id() : w.patient_id();
+  out.Publish(klinik::topics::kScreenings, key, key, fact);
+  klinik::log::Info("screening withdrawal rejected",
+                    {{"request_id", w.request_id()}, {"reasons", codes}});
+  return klinik::HandleResult::Rejected(codes);
+}
+
+// A screening entered in error is withdrawn once: the record keeps it, marked, and
+// ScreeningWithdrawn tells referral and satusehat-sync. Withdrawing it again changes nothing.
+klinik::HandleResult Withdraw(const klinik::v1::WithdrawScreening& w, klinik::TimePoint now,
+                              klinik::OutboxWriter& out) {
+  std::vector<RejectionReason> reasons = ValidateWithdrawal(w);
+  std::optional<klinik::v1::Screening> stored;
+  if (reasons.empty()) stored = ScreeningStore::Get(out.tx(), w.screening_id());
+  if (reasons.empty() && (!stored || stored->patient_id() != w.patient_id())) {
+    reasons.push_back({"SCREENING_UNKNOWN", "screening_id", "no such screening of this patient"});
+  }
+  if (!reasons.empty()) return RefuseWithdrawal(w, reasons, now, out);
+  if (stored->has_withdrawn_at()) return klinik::HandleResult::Ignored();
+  *stored->mutable_withdrawn_at() =
+      w.has_withdrawn_at() ? w.withdrawn_at() : klinik::ToTimestamp(now);
+  ScreeningStore::Withdraw(out.tx(), *stored);
+  klinik::v1::ScreeningEvent fact;
+  auto* f = fact.mutable_screening_withdrawn();
+  f->set_screening_id(stored->screening_id());
+  f->set_request_id(w.request_id());
+  f->set_patient_id(stored->patient_id());
+  f->set_clinic_id(stored->clinic_id());
+  f->set_withdrawn_by(w.withdrawn_by());
+  f->set_reason(w.reason());
+  *f->mutable_withdrawn_at() = stored->withdrawn_at();
+  out.Publish(klinik::topics::kScreenings, f->patient_id(), f->patient_id(), fact);
+  klinik::log::Info("screening withdrawn",
+                    {{"screening_id", f->screening_id()}, {"patient_id", f->patient_id()}});
+  return klinik::HandleResult::Applied();
+}
+
 }  // namespace
 
 klinik::v1::Reason ToReason(const RejectionReason& reason) {
@@ -77,6 +130,10 @@ IntakeHandler::IntakeHandler(ScreeningClassifier classifier, PatientLookup& look
       ScreeningIntake::kSubmitScreening,
       [this](const klinik::v1::SubmitScreening& s, const klinik::InboundEvent&,
              klinik::OutboxWriter& out) { return Submit(s, out); });
+  On<ScreeningIntake, klinik::v1::WithdrawScreening>(
+      ScreeningIntake::kWithdrawScreening,
+      [this](const klinik::v1::WithdrawScreening& w, const klinik::InboundEvent&,
+             klinik::OutboxWriter& out) { return Withdraw(w, clock_(), out); });
 }
 
 klinik::HandleResult IntakeHandler::Submit(const klinik::v1::SubmitScreening& submission,

@@ -103,6 +103,11 @@ bool ScreeningStore::HasEligibleBetween(klinik::Transaction& tx, const std::stri
               .empty();
 }
 
+void ScreeningStore::Withdraw(klinik::Transaction& tx, const klinik::v1::Screening& screening) {
+  tx.Execute("UPDATE screenings SET ckg_eligible = 0, record = $2 WHERE screening_id = $1",
+             {screening.screening_id(), klinik::Blob{screening.SerializeAsString()}});
+}
+
 std::optional<klinik::v1::Screening> ScreeningStore::Get(klinik::Transaction& tx,
                                                          const std::string& screening_id) {
   auto rows = tx.Query("SELECT record FROM screenings WHERE screening_id = $1", {screening_id});

@@ -46,6 +46,9 @@ class ScreeningStore {
                                                const std::string& patient_id,
                                                const klinik::CivilDate& from,
                                                const klinik::CivilDate& to);
+  // Stores `screening` (its withdrawn_at set) in place of the stored record; it no longer counts
+  // as a CKG screening.
+  static void Withdraw(klinik::Transaction& tx, const klinik::v1::Screening& screening);
   [[nodiscard]] static std::optional<klinik::v1::Screening> Get(klinik::Transaction& tx,
                                                                 const std::string& screening_id);
   [[nodiscard]] static ScreeningPage List(klinik::Transaction& tx, const std::string& patient_id,

@@ -6,7 +6,8 @@
 namespace screening {
 namespace {
 
-constexpr size_t kMaxOpaqueIdLength = 64;  // common.proto: request_id and clinic_id
+constexpr size_t kMaxOpaqueIdLength = 64;           // common.proto: request_id and clinic_id
+constexpr size_t kMaxWithdrawalReasonLength = 200;  // screening.proto: WithdrawScreening.reason
 
 bool IsNik(const std::string& s) {
   return s.size() == 16 && std::all_of(s.begin(), s.end(), [](char c) {
@@ -15,6 +16,31 @@ bool IsNik(const std::string& s) {
 }
 
 }  // namespace
+
+std::vector<RejectionReason> ValidateWithdrawal(const klinik::v1::WithdrawScreening& w) {
+  std::vector<RejectionReason> out;
+  if (w.request_id().empty() || w.request_id().size() > kMaxOpaqueIdLength) {
+    out.push_back(
+        {"REQUEST_ID_FORMAT", "request_id", "request_id is required, at most 64 characters"});
+  }
+  if (!klinik::IsUuid(w.screening_id())) {
+    out.push_back({"SCREENING_ID_FORMAT", "screening_id", "screening_id must be a UUID"});
+  }
+  if (!klinik::IsUuid(w.patient_id())) {
+    out.push_back({"PATIENT_ID_FORMAT", "patient_id", "patient_id must be a UUID"});
+  }
+  if (w.clinic_id().empty() || w.clinic_id().size() > kMaxOpaqueIdLength) {
+    out.push_back(
+        {"CLINIC_ID_FORMAT", "clinic_id", "clinic_id is required, at most 64 characters"});
+  }
+  if (!IsNik(w.withdrawn_by())) {
+    out.push_back({"WITHDRAWN_BY_FORMAT", "withdrawn_by", "withdrawn_by must be a NIK, 16 digits"});
+  }
+  if (w.reason().empty() || w.reason().size() > kMaxWithdrawalReasonLength) {
+    out.push_back({"REASON_FORMAT", "reason", "reason is required, at most 200 characters"});
+  }
+  return out;
+}
 
 std::vector<RejectionReason> ValidateSubmission(const klinik::v1::SubmitScreening& s,
                                                 klinik::TimePoint now) {

@@ -13,6 +13,11 @@ namespace screening {
 // Device clocks in villages drift; a measurement may be stamped this far ahead of the server.
 inline constexpr std::chrono::hours kFutureTolerance{1};
 
+// Every problem of a withdrawal request: REQUEST_ID_FORMAT, SCREENING_ID_FORMAT,
+// PATIENT_ID_FORMAT, CLINIC_ID_FORMAT, WITHDRAWN_BY_FORMAT, REASON_FORMAT.
+[[nodiscard]] std::vector<RejectionReason> ValidateWithdrawal(
+    const klinik::v1::WithdrawScreening& w);
+
 // Every request-level problem: REQUEST_ID_MISSING, REQUEST_ID_TOO_LONG, SCREENING_ID_FORMAT,
 // PATIENT_ID_MISSING, PATIENT_ID_FORMAT, NIK_FORMAT, CLINIC_ID_MISSING, CLINIC_ID_TOO_LONG,
 // EXAMINER_ID_FORMAT, MEASURED_AT_MISSING, MEASURED_AT_IN_FUTURE.

@@ -485,3 +485,96 @@ TEST(LookupMapping, RegistrationAnswersMapToOutcomes) {
 
 }  // namespace
 }  // namespace screening
+
+namespace screening {
+namespace {
+
+using namespace klinik::v1;
+
+// WithdrawScreening: a screening entered in error is withdrawn once, stops counting as the
+// patient's CKG screening, and ScreeningWithdrawn says so; anything else is refused.
+class WithdrawalTest : public HandlerTest {
+ protected:
+  // A completed, CKG-eligible screening of the adult; its id.
+  std::string Completed() {
+    EXPECT_EQ(Handle(Submission(kAdult)).kind(), klinik::HandleResult::Kind::kApplied);
+    return Facts().back().event.screening_completed().screening_id();
+  }
+  static WithdrawScreening Withdrawal(const std::string& screening_id,
+                                      const std::string& patient_id = kAdult) {
+    WithdrawScreening w;
+    w.set_request_id(klinik::NewUuid());
+    w.set_screening_id(screening_id);
+    w.set_patient_id(patient_id);
+    w.set_clinic_id("clinic-1");
+    w.set_withdrawn_by("6472044101900001");
+    w.set_reason("entered for the wrong resident");
+    return w;
+  }
+  klinik::HandleResult Withdraw(const WithdrawScreening& w) {
+    ScreeningIntake intake;
+    *intake.mutable_withdraw_screening() = w;
+    return HandleRaw(intake.SerializeAsString(), "id.klinik.intake.withdraw_screening.v1");
+  }
+  bool CountsAsCkg() {
+    return db_->Read([](klinik::Transaction& tx) {
+      return ScreeningStore::HasEligibleBetween(tx, kAdult, {2026, 1, 1}, {2026, 12, 31});
+    });
+  }
+};
+
+TEST_F(WithdrawalTest, WithdrawnScreeningIsMarkedStopsCountingAndIsPublishedOnce) {
+  std::string id = Completed();
+  ASSERT_TRUE(CountsAsCkg());
+  WithdrawScreening w = Withdrawal(id);
+  EXPECT_EQ(Withdraw(w).kind(), klinik::HandleResult::Kind::kApplied);
+
+  auto facts = Facts();
+  ASSERT_EQ(facts.size(), 2u);
+  EXPECT_EQ(facts[1].ce_type, "id.klinik.screening.withdrawn.v1");
+  EXPECT_EQ(facts[1].key, kAdult);
+  const ScreeningWithdrawn& f = facts[1].event.screening_withdrawn();
+  EXPECT_EQ(f.screening_id(), id);
+  EXPECT_EQ(f.request_id(), w.request_id());
+  EXPECT_EQ(f.withdrawn_by(), w.withdrawn_by());
+  EXPECT_EQ(f.reason(), w.reason());
+  EXPECT_EQ(klinik::FromTimestamp(f.withdrawn_at()), kNow);  // unset in the request: now
+  EXPECT_FALSE(CountsAsCkg());
+  auto stored = db_->Read([&](klinik::Transaction& tx) { return ScreeningStore::Get(tx, id); });
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_TRUE(stored->has_withdrawn_at());
+
+  // Withdrawn twice (an app re-sending): nothing more.
+  EXPECT_EQ(Withdraw(Withdrawal(id)).kind(), klinik::HandleResult::Kind::kIgnored);
+  EXPECT_EQ(Facts().size(), 2u);
+}
+
+TEST_F(WithdrawalTest, AnUnknownScreeningOrAnotherPatientsIsRefusedAndChangesNothing) {
+  std::string id = Completed();
+  EXPECT_EQ(Withdraw(Withdrawal(klinik::NewUuid())).kind(), klinik::HandleResult::Kind::kRejected);
+  EXPECT_EQ(Withdraw(Withdrawal(id, kChild)).kind(), klinik::HandleResult::Kind::kRejected);
+  auto facts = Facts();
+  ASSERT_EQ(facts.size(), 3u);
+  for (size_t i = 1; i < facts.size(); ++i) {
+    EXPECT_EQ(facts[i].ce_type, "id.klinik.screening.rejected.v1");
+    ASSERT_EQ(facts[i].event.screening_rejected().reasons_size(), 1);
+    EXPECT_EQ(facts[i].event.screening_rejected().reasons(0).code(), "SCREENING_UNKNOWN");
+  }
+  EXPECT_TRUE(CountsAsCkg());
+}
+
+TEST_F(WithdrawalTest, AMalformedWithdrawalIsRefusedWithEveryReason) {
+  WithdrawScreening w;
+  w.set_screening_id("not-a-uuid");
+  w.set_reason(std::string(201, 'x'));
+  EXPECT_EQ(Withdraw(w).kind(), klinik::HandleResult::Kind::kRejected);
+  std::vector<Fact> facts = Facts();
+  ASSERT_EQ(facts.size(), 1u);
+  std::vector<std::string> codes;
+  for (const auto& r : facts[0].event.screening_rejected().reasons()) codes.push_back(r.code());
+  EXPECT_THAT(codes, ElementsAre("REQUEST_ID_FORMAT", "SCREENING_ID_FORMAT", "PATIENT_ID_FORMAT",
+                                 "CLINIC_ID_FORMAT", "WITHDRAWN_BY_FORMAT", "REASON_FORMAT"));
+}
+
+}  // namespace
+}  // namespace screening
