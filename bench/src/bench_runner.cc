@@ -598,18 +598,21 @@ class Pass {
   // Screening: birthday screenings of the registered residents (looked up over gRPC).
   ChainStep MeasureScreening(const Patients& patients) {
     std::mt19937_64 rng(11);
+    return PreloadThenMeasure("screening", o_.screenings, topics::kScreenings, [&](int64_t i) {
+      const auto& [pid, index] = patients[static_cast<size_t>(i) % patients.size()];
+      return loadgen::ScreeningMessage({pid, people_.at(index)}, klinik::NewUuid(), rng);
+    });
+  }
+
+  // `n` requests made by `make` preloaded on the service's intake topic, then the service
+  // started and measured until it has worked through them; `facts_topic` is what it produces.
+  ChainStep PreloadThenMeasure(const std::string& service, int64_t n, std::string_view facts_topic,
+                               const std::function<klinik::OutgoingMessage(int64_t)>& make) {
     json pre;
-    Preload(
-        "screening", o_.screenings,
-        [&](int64_t i) {
-          const auto& [pid, index] = patients[static_cast<size_t>(i) % patients.size()];
-          return loadgen::ScreeningMessage({pid, people_.at(index)}, klinik::NewUuid(), rng);
-        },
-        pre);
-    Service screening("screening", EnvFor("screening", dbs_["screening"], "-bench"));
-    Measured m =
-        Measure(screening, static_cast<double>(o_.screenings), static_cast<double>(o_.screenings));
-    double produced = Produced(screening.Metrics(), topics::kScreenings);
+    Preload(service, n, make, pre);
+    Service s(service, EnvFor(service, dbs_[service], "-bench"));
+    Measured m = Measure(s, static_cast<double>(n), static_cast<double>(n));
+    double produced = Produced(s.Metrics(), facts_topic);
     m.figures.update(pre);
     return {m.figures, produced};
   }
@@ -630,15 +633,8 @@ class Pass {
     std::vector<std::string> ids;
     for (const auto& p : patients) ids.push_back(p.first);
     loadgen::PharmacyStream stream(ids, 50, 13);
-    json pre;
-    Preload(
-        "pharmacy", o_.pharmacy, [&](int64_t) { return stream.Next(); }, pre);
-    Service pharmacy("pharmacy", EnvFor("pharmacy", dbs_["pharmacy"], "-bench"));
-    Measured m =
-        Measure(pharmacy, static_cast<double>(o_.pharmacy), static_cast<double>(o_.pharmacy));
-    double produced = Produced(pharmacy.Metrics(), topics::kPharmacy);
-    m.figures.update(pre);
-    return {m.figures, produced};
+    return PreloadThenMeasure("pharmacy", o_.pharmacy, topics::kPharmacy,
+                              [&](int64_t) { return stream.Next(); });
   }
 
   // SatuSehat sync: every fact of the four fact topics (`facts`), pushed to the sandbox.

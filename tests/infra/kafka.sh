@@ -275,13 +275,7 @@ stop_in() { # $1 = state dir
 
 cmd_stop() {
   [[ $# -eq 1 ]] || usage
-  if [[ ! -d $1 ]]; then
-    klinik_log "nothing to stop in $1"
-    return 0
-  fi
-  local state
-  state=$(klinik_abspath "$1")
-  stop_in "$state"
+  klinik_stop_state "$1" stop_in
   # kafka.log is kept for post-mortems; it is small (warnings only).
 }
 

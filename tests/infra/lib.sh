@@ -79,3 +79,13 @@ klinik_pid_cmdline_has() {
 
 # klinik_now_ms: milliseconds since the epoch (for timing reports).
 klinik_now_ms() { date +%s%3N; }
+
+# Stops what a `start` left in state folder $1 with function $2 (called with the absolute
+# folder); a folder that does not exist has nothing to stop.
+klinik_stop_state() {
+  if [[ ! -d $1 ]]; then
+    klinik_log "nothing to stop in $1"
+    return 0
+  fi
+  "$2" "$(klinik_abspath "$1")"
+}

@@ -162,10 +162,12 @@ def tokenize(code):
     return tokens
 
 
-def matching(tokens, i, open_, close):
-    """Index of the token closing the bracket opened at tokens[i]."""
+def matching(tokens, i, open_, close, step=1):
+    """Index of the token closing the bracket opened at tokens[i] (with step=-1: opening the
+    bracket closed at tokens[i]); the last index looked at when there is none."""
     depth = 0
-    for j in range(i, len(tokens)):
+    j = i
+    for j in range(i, len(tokens) if step > 0 else -1, step):
         t = tokens[j][1]
         if t == open_:
             depth += 1
@@ -173,7 +175,13 @@ def matching(tokens, i, open_, close):
             depth -= 1
             if depth == 0:
                 return j
-    return len(tokens) - 1
+    return j
+
+
+def matching_back(tokens, i, open_, close):
+    """Index of the token opening the bracket closed at tokens[i]; -1 when there is none."""
+    j = matching(tokens, i, close, open_, step=-1)
+    return j if j >= 0 and tokens[j][1] == open_ else -1
 
 
 class Scanner:
@@ -383,31 +391,14 @@ class Scanner:
             j -= 1
         if j < 0:
             return False
-        depth = 0
-        while j >= 0:
-            if head[j][1] == ")":
-                depth += 1
-            elif head[j][1] == "(":
-                depth -= 1
-                if depth == 0:
-                    break
-            j -= 1
+        j = matching_back(head, j, "(", ")")
         if j <= 0:
             return False
         before = head[j - 1][1]
         if before == "]":
             return True
         if before == ">":  # []<typename T>(T x) {
-            k = j - 1
-            depth = 0
-            while k >= 0:
-                if head[k][1] == ">":
-                    depth += 1
-                elif head[k][1] == "<":
-                    depth -= 1
-                    if depth == 0:
-                        break
-                k -= 1
+            k = matching_back(head, j - 1, "<", ">")
             return k > 0 and head[k - 1][1] == "]"
         return False
 

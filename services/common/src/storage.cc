@@ -179,44 +179,41 @@ void Database::Migrate(std::string_view component, const std::vector<Migration>&
         "PRIMARY KEY (component, version))");
   });
   for (const Migration& m : migrations) {
-    std::unique_ptr<Connection> c = Lease();
-    try {
-      c->Begin(Mode::kReadWrite);
-      if (dialect_ == Dialect::kPostgres) {
-        // Replicas starting together apply each migration once.
-        c->Query("SELECT pg_advisory_xact_lock(7316802)");
-      }
-      auto applied =
-          c->Query("SELECT 1 FROM klinik_schema_migrations WHERE component = $1 AND version = $2",
-                   {std::string(component), int64_t{m.version}});
-      if (applied.empty()) {
-        std::string sql = m.sql;
-        auto replace = [&](std::string_view token, std::string_view with) {
-          for (size_t p = sql.find(token); p != std::string::npos;
-               p = sql.find(token, p + with.size())) {
-            sql.replace(p, token.size(), with);
+    // RunTransaction hands its Connection over as the Transaction; a migration needs its
+    // multi-statement ExecuteScript.
+    RunTransaction(
+        [&](Transaction& tx) {
+          Connection* c = &static_cast<Connection&>(tx);
+          if (dialect_ == Dialect::kPostgres) {
+            // Replicas starting together apply each migration once.
+            c->Query("SELECT pg_advisory_xact_lock(7316802)");
           }
-        };
-        bool pg = dialect_ == Dialect::kPostgres;
-        replace("{{BLOB}}", pg ? "BYTEA" : "BLOB");
-        replace("{{AUTOINCREMENT}}",
-                pg ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT");
-        c->ExecuteScript(sql);
-        c->Execute(
-            "INSERT INTO klinik_schema_migrations (component, version, name, applied_at) "
-            "VALUES ($1, $2, $3, $4)",
-            {std::string(component), int64_t{m.version}, m.name, ToUnixMillis(Clock::now())});
-        log::Info(
-            "migration applied",
-            {{"component", std::string(component)}, {"version", m.version}, {"migration", m.name}});
-      }
-      c->Commit();
-    } catch (...) {
-      c->Rollback();
-      Return(std::move(c));
-      throw;
-    }
-    Return(std::move(c));
+          auto applied = c->Query(
+              "SELECT 1 FROM klinik_schema_migrations WHERE component = $1 AND version = $2",
+              {std::string(component), int64_t{m.version}});
+          if (applied.empty()) {
+            std::string sql = m.sql;
+            auto replace = [&](std::string_view token, std::string_view with) {
+              for (size_t p = sql.find(token); p != std::string::npos;
+                   p = sql.find(token, p + with.size())) {
+                sql.replace(p, token.size(), with);
+              }
+            };
+            bool pg = dialect_ == Dialect::kPostgres;
+            replace("{{BLOB}}", pg ? "BYTEA" : "BLOB");
+            replace("{{AUTOINCREMENT}}",
+                    pg ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT");
+            c->ExecuteScript(sql);
+            c->Execute(
+                "INSERT INTO klinik_schema_migrations (component, version, name, applied_at) "
+                "VALUES ($1, $2, $3, $4)",
+                {std::string(component), int64_t{m.version}, m.name, ToUnixMillis(Clock::now())});
+            log::Info("migration applied", {{"component", std::string(component)},
+                                            {"version", m.version},
+                                            {"migration", m.name}});
+          }
+        },
+        Mode::kReadWrite);
   }
 }
 

@@ -13,14 +13,20 @@
 namespace satusehat_sync {
 namespace {
 
+// ResourceSynced and SyncFailed name their job the same way.
+template <class Fact>
+void NameJob(const JobRecord& j, Fact* f) {
+  f->set_job_id(j.job_id);
+  f->set_source_event_id(j.source_event_id);
+  f->set_patient_id(j.patient_id);
+  f->set_resource_type(j.resource_type);
+}
+
 klinik::v1::SatuSehatEvent ResourceSyncedFact(const JobRecord& j, klinik::TimePoint now) {
   klinik::v1::SatuSehatEvent fact;
   auto* s = fact.mutable_resource_synced();
-  s->set_job_id(j.job_id);
-  s->set_source_event_id(j.source_event_id);
-  s->set_patient_id(j.patient_id);
+  NameJob(j, s);
   s->set_local_reference(j.local_reference);
-  s->set_resource_type(j.resource_type);
   s->set_satusehat_id(j.satusehat_id);
   *s->mutable_synced_at() = klinik::ToTimestampMillis(now);
   s->set_action(j.action);
@@ -30,10 +36,7 @@ klinik::v1::SatuSehatEvent ResourceSyncedFact(const JobRecord& j, klinik::TimePo
 klinik::v1::SatuSehatEvent SyncFailedFact(const JobRecord& j, klinik::TimePoint now) {
   klinik::v1::SatuSehatEvent fact;
   auto* f = fact.mutable_sync_failed();
-  f->set_job_id(j.job_id);
-  f->set_source_event_id(j.source_event_id);
-  f->set_patient_id(j.patient_id);
-  f->set_resource_type(j.resource_type);
+  NameJob(j, f);
   f->set_reason(j.last_error);
   f->set_http_status(j.http_status);
   f->set_diagnostics(j.diagnostics);

@@ -43,22 +43,33 @@ GrpcPatientLookup::GrpcPatientLookup(const std::string& address, std::chrono::mi
     : directory_(klinik::v1::PatientDirectory::NewStub(klinik::MakeClientChannel(address))),
       timeout_(timeout) {}
 
+namespace {
+
+// One lookup RPC within `timeout`: rpc(context, response) calls the stub.
+template <class Response, class Rpc>
+LookupResult Ask(std::chrono::milliseconds timeout, Rpc rpc) {
+  Response response;
+  auto context = klinik::ContextWithDeadline(timeout);
+  grpc::Status status = rpc(context.get(), &response);
+  return ToLookupResult(status, response.patient());
+}
+
+}  // namespace
+
 LookupResult GrpcPatientLookup::ByPatientId(std::string_view patient_id) {
   klinik::v1::GetPatientRequest request;
   request.set_patient_id(std::string(patient_id));
-  klinik::v1::GetPatientResponse response;
-  auto context = klinik::ContextWithDeadline(timeout_);
-  grpc::Status status = directory_->GetPatient(context.get(), request, &response);
-  return ToLookupResult(status, response.patient());
+  return Ask<klinik::v1::GetPatientResponse>(timeout_, [&](auto* context, auto* response) {
+    return directory_->GetPatient(context, request, response);
+  });
 }
 
 LookupResult GrpcPatientLookup::ByNik(std::string_view nik) {
   klinik::v1::FindPatientByNikRequest request;
   request.set_nik(std::string(nik));
-  klinik::v1::FindPatientByNikResponse response;
-  auto context = klinik::ContextWithDeadline(timeout_);
-  grpc::Status status = directory_->FindPatientByNik(context.get(), request, &response);
-  return ToLookupResult(status, response.patient());
+  return Ask<klinik::v1::FindPatientByNikResponse>(timeout_, [&](auto* context, auto* response) {
+    return directory_->FindPatientByNik(context, request, response);
+  });
 }
 
 std::vector<LookupResult> GrpcPatientLookup::LookupMany(const std::vector<PatientKey>& keys) {

@@ -173,6 +173,21 @@ Issue InEntry(Issue issue, size_t index, std::string_view type) {
   return issue;
 }
 
+// The search's `identifier` parameter into `identifier`; an OperationOutcome for any other
+// parameter (those starting with "_", like _count, are ignored).
+std::optional<HttpResponse> IdentifierParameter(const HttpRequest& request, const std::string& type,
+                                                std::optional<std::string>& identifier) {
+  for (const auto& [key, value] : ParseQuery(request.query)) {
+    if (key == "identifier") {
+      identifier = value;
+    } else if (!key.starts_with("_")) {
+      return OutcomeStatus(400, IssueCode::kNotSupported, type,
+                           "the sandbox searches " + type + " by identifier only, not by " + key);
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::string UrlDecode(std::string_view text) {
@@ -435,14 +450,7 @@ HttpResponse Sandbox::Read(const std::string& type, const std::string& id) {
 
 HttpResponse Sandbox::Search(const HttpRequest& request, const std::string& type) {
   std::optional<std::string> identifier;
-  for (const auto& [key, value] : ParseQuery(request.query)) {
-    if (key == "identifier") {
-      identifier = value;
-    } else if (!key.starts_with("_")) {
-      return OutcomeStatus(400, IssueCode::kNotSupported, type,
-                           "the sandbox searches " + type + " by identifier only, not by " + key);
-    }
-  }
+  if (auto refused = IdentifierParameter(request, type, identifier)) return *refused;
   if (!identifier || identifier->empty()) {
     return OutcomeStatus(400, IssueCode::kRequired, type,
                          "search needs identifier=<system>|<value>");
@@ -459,14 +467,7 @@ HttpResponse Sandbox::Search(const HttpRequest& request, const std::string& type
 HttpResponse Sandbox::SearchPerson(const HttpRequest& request, PersonKind kind) {
   std::string type = kind == PersonKind::kPatient ? "Patient" : "Practitioner";
   std::optional<std::string> identifier;
-  for (const auto& [key, value] : ParseQuery(request.query)) {
-    if (key == "identifier") {
-      identifier = value;
-    } else if (!key.starts_with("_")) {
-      return OutcomeStatus(400, IssueCode::kNotSupported, type,
-                           "the sandbox searches " + type + " by identifier only, not by " + key);
-    }
-  }
+  if (auto refused = IdentifierParameter(request, type, identifier)) return *refused;
   auto bar = identifier ? identifier->find('|') : std::string::npos;
   if (!identifier || bar == std::string::npos) {
     return OutcomeStatus(400, IssueCode::kRequired, type,
