@@ -1,14 +1,14 @@
 // PatientDirectory over a real gRPC channel on both backends: lookups, status codes, keyset
 // pages, and the register's UNIQUE constraints.
-#include "patient_directory.h"
+#include "grpc_service.h"
 
 #include <gtest/gtest.h>
 
 #include <set>
 
 #include "klinik/grpc.h"
-#include "patient_store.h"
 #include "registrar.h"
+#include "store.h"
 #include "test_support.h"
 
 namespace registration {
@@ -35,8 +35,8 @@ class PatientDirectoryTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     db_ = klinik::Database::Open(testing::FreshDatabase(GetParam()), 2);
-    db_->Migrate("registration", Migrations(db_->dialect()));
-    directory_ = std::make_unique<registration::PatientDirectory>(*db_);
+    db_->Migrate("registration", store::Migrations(db_->dialect()));
+    directory_ = std::make_unique<registration::GrpcService>(*db_);
     server_ = std::make_unique<klinik::GrpcServer>("127.0.0.1:0", nullptr);
     server_->AddService(directory_.get());
     server_->Start();
@@ -47,7 +47,7 @@ class PatientDirectoryTest : public ::testing::TestWithParam<std::string> {
 
   void Insert(const std::vector<PatientRecord>& patients) {
     db_->InTransaction([&](klinik::Transaction& tx) {
-      for (const auto& p : patients) PatientStore(tx).Insert(p);
+      for (const auto& p : patients) store::Insert(tx, p);
     });
   }
 
@@ -58,7 +58,7 @@ class PatientDirectoryTest : public ::testing::TestWithParam<std::string> {
   }
 
   std::unique_ptr<klinik::Database> db_;
-  std::unique_ptr<registration::PatientDirectory> directory_;
+  std::unique_ptr<registration::GrpcService> directory_;
   std::unique_ptr<klinik::GrpcServer> server_;
   std::unique_ptr<PatientDirectory::Stub> stub_;
 };

@@ -1,11 +1,11 @@
-#include "registration_config.h"
+#include "settings.h"
 
 #include "klinik/topics.h"
 
 namespace registration {
 
-RegistrationConfig ReadRegistrationConfig(const klinik::Config& config) {
-  RegistrationConfig out;
+Settings Settings::FromConfig(const klinik::Config& config) {
+  Settings out;
   out.intake_topic = config.String("KLINIK_REGISTRATION_INTAKE_TOPIC",
                                    std::string(klinik::topics::kIntakeRegistration));
   // Kafka's own rule for topic names: 1-249 of [a-zA-Z0-9._-].

@@ -1,12 +1,12 @@
-#include "patient_directory.h"
+#include "grpc_service.h"
 
 #include "klinik/grpc.h"
 #include "klinik/page_token.h"
 #include "nik.h"
-#include "patient_store.h"
 #include "proto_mapping.h"
 #include "registrar.h"
 #include "registration_validator.h"
+#include "store.h"
 
 namespace registration {
 namespace {
@@ -48,10 +48,7 @@ grpc::Status WithRegister(klinik::Database& db, grpc::ServerContext* context,
                           std::string_view method, Fn&& fn) {
   if (auto gone = Abandoned(context)) return LookupStatus(*gone);
   try {
-    grpc::Status status = db.Read([&](klinik::Transaction& tx) {
-      PatientStore store(tx);
-      return fn(store);
-    });
+    grpc::Status status = db.Read([&](klinik::Transaction& tx) { return fn(tx); });
     if (auto gone = Abandoned(context); gone && status.ok()) return LookupStatus(*gone);
     return status;
   } catch (const klinik::StorageError& e) {
@@ -84,36 +81,36 @@ bool HasControlCharacter(std::string_view text) {
 
 }  // namespace
 
-grpc::Status PatientDirectory::GetPatient(grpc::ServerContext* context,
-                                          const klinik::v1::GetPatientRequest* request,
-                                          klinik::v1::GetPatientResponse* response) {
+grpc::Status GrpcService::GetPatient(grpc::ServerContext* context,
+                                     const klinik::v1::GetPatientRequest* request,
+                                     klinik::v1::GetPatientResponse* response) {
   if (!klinik::IsUuid(request->patient_id())) {
     return LookupStatus(Lookup::kInvalidArgument, "patient_id must be a UUID");
   }
-  return WithRegister(db_, context, "GetPatient", [&](PatientStore& store) {
-    auto patient = store.FindById(request->patient_id());
+  return WithRegister(db_, context, "GetPatient", [&](klinik::Transaction& tx) {
+    auto patient = store::FindById(tx, request->patient_id());
     if (!patient) return LookupStatus(Lookup::kNotFound, "no patient has this id");
     ToProto(*patient, response->mutable_patient());
     return LookupStatus(Lookup::kOk);
   });
 }
 
-grpc::Status PatientDirectory::FindPatientByNik(grpc::ServerContext* context,
-                                                const klinik::v1::FindPatientByNikRequest* request,
-                                                klinik::v1::FindPatientByNikResponse* response) {
+grpc::Status GrpcService::FindPatientByNik(grpc::ServerContext* context,
+                                           const klinik::v1::FindPatientByNikRequest* request,
+                                           klinik::v1::FindPatientByNikResponse* response) {
   NikCheck check = CheckNik(request->nik());
   if (!check.valid()) return LookupStatus(Lookup::kInvalidArgument, NikProblem(check));
-  return WithRegister(db_, context, "FindPatientByNik", [&](PatientStore& store) {
-    auto patient = store.FindByNik(request->nik());
+  return WithRegister(db_, context, "FindPatientByNik", [&](klinik::Transaction& tx) {
+    auto patient = store::FindByNik(tx, request->nik());
     if (!patient) return LookupStatus(Lookup::kNotFound, "no patient is registered with this NIK");
     ToProto(*patient, response->mutable_patient());
     return LookupStatus(Lookup::kOk);
   });
 }
 
-grpc::Status PatientDirectory::SearchPatients(grpc::ServerContext* context,
-                                              const klinik::v1::SearchPatientsRequest* request,
-                                              klinik::v1::SearchPatientsResponse* response) {
+grpc::Status GrpcService::SearchPatients(grpc::ServerContext* context,
+                                         const klinik::v1::SearchPatientsRequest* request,
+                                         klinik::v1::SearchPatientsResponse* response) {
   if (request->village_code().empty() && request->clinic_id().empty()) {
     return LookupStatus(Lookup::kInvalidArgument, "set village_code or clinic_id (or both)");
   }
@@ -144,8 +141,8 @@ grpc::Status PatientDirectory::SearchPatients(grpc::ServerContext* context,
   }
   if (after)
     query.after = SearchKey{std::move(std::get<0>(*after)), std::move(std::get<1>(*after))};
-  return WithRegister(db_, context, "SearchPatients", [&](PatientStore& store) {
-    std::vector<SearchRow> rows = store.Search(query);
+  return WithRegister(db_, context, "SearchPatients", [&](klinik::Transaction& tx) {
+    std::vector<SearchRow> rows = store::Search(tx, query);
     size_t shown = std::min(rows.size(), static_cast<size_t>(page_size));
     for (size_t i = 0; i < shown; ++i) {
       if (context->IsCancelled()) return LookupStatus(Lookup::kCancelled);

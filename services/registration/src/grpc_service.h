@@ -1,6 +1,6 @@
-// gRPC PatientDirectory: read access to the register for other services and apps. Responses
+// GrpcService implements klinik.v1.PatientDirectory: read access to the register for other services and apps. Responses
 // carry NIK and name (an internal, ACL-protected API); logs never do. Lookup outcomes map to
-// status codes in one place (patient_directory.cc, LookupStatus): unknown -> NOT_FOUND, malformed
+// status codes in one place (grpc_service.cc, LookupStatus): unknown -> NOT_FOUND, malformed
 // input -> INVALID_ARGUMENT, database down -> UNAVAILABLE, deadline passed -> DEADLINE_EXCEEDED.
 #pragma once
 
@@ -9,12 +9,12 @@
 
 namespace registration {
 
-class PatientDirectory final : public klinik::v1::PatientDirectory::Service {
+class GrpcService final : public klinik::v1::PatientDirectory::Service {
  public:
   static constexpr int kDefaultPageSize = 50;
   static constexpr int kMaxPageSize = 500;
 
-  explicit PatientDirectory(klinik::Database& db) : db_(db) {}
+  explicit GrpcService(klinik::Database& db) : db_(db) {}
 
   grpc::Status GetPatient(grpc::ServerContext* context,
                           const klinik::v1::GetPatientRequest* request,

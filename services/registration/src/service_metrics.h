@@ -1,4 +1,4 @@
-// klinik_registrations_total{outcome,reason}: outcome is registered, matched, updated or
+// The registration service's own metrics. klinik_registrations_total{outcome,reason}: outcome is registered, matched, updated or
 // rejected; reason is a rejection code, or "none". A rejection with several distinct codes counts
 // once per code, so rejections by reason add up per code (the number of rejected requests is
 // klinik_events_consumed_total{outcome="rejected"}). No ids in labels.
@@ -15,9 +15,9 @@ class Metrics;
 
 namespace registration {
 
-class RegistrationMetrics {
+class ServiceMetrics {
  public:
-  explicit RegistrationMetrics(klinik::Metrics& metrics);
+  explicit ServiceMetrics(klinik::Metrics& metrics);
   void Count(std::string_view outcome, std::string_view reason);
 
  private:

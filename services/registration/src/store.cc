@@ -1,8 +1,8 @@
-#include "patient_store.h"
+#include "store.h"
 
 #include "registrar.h"
 
-namespace registration {
+namespace registration::store {
 namespace {
 
 constexpr std::string_view kColumns =
@@ -93,41 +93,40 @@ std::vector<klinik::Migration> Migrations(klinik::Dialect dialect) {
   };
 }
 
-std::optional<PatientRecord> PatientStore::FindById(const std::string& patient_id,
-                                                    bool for_update) {
+std::optional<PatientRecord> FindById(klinik::Transaction& tx, const std::string& patient_id,
+                                      bool for_update) {
   std::string sql =
       "SELECT " + std::string(kColumns) + " FROM registration_patients WHERE patient_id = $1";
-  if (for_update) sql += tx_.ForUpdate();
-  return One(tx_.Query(sql, {patient_id}));
+  if (for_update) sql += tx.ForUpdate();
+  return One(tx.Query(sql, {patient_id}));
 }
 
-std::optional<PatientRecord> PatientStore::FindByNik(const std::string& nik) {
-  return One(tx_.Query(
+std::optional<PatientRecord> FindByNik(klinik::Transaction& tx, const std::string& nik) {
+  return One(tx.Query(
       "SELECT " + std::string(kColumns) + " FROM registration_patients WHERE nik = $1", {nik}));
 }
 
-std::optional<PatientRecord> PatientStore::FindNewborn(const std::string& mother_nik,
-                                                       const std::string& birth_date,
-                                                       int birth_order) {
-  return One(tx_.Query("SELECT " + std::string(kColumns) +
-                           " FROM registration_patients WHERE nik IS NULL AND mother_nik = $1"
-                           " AND birth_date = $2 AND birth_order = $3",
-                       {mother_nik, birth_date, int64_t{birth_order}}));
+std::optional<PatientRecord> FindNewborn(klinik::Transaction& tx, const std::string& mother_nik,
+                                         const std::string& birth_date, int birth_order) {
+  return One(tx.Query("SELECT " + std::string(kColumns) +
+                          " FROM registration_patients WHERE nik IS NULL AND mother_nik = $1"
+                          " AND birth_date = $2 AND birth_order = $3",
+                      {mother_nik, birth_date, int64_t{birth_order}}));
 }
 
-void PatientStore::Insert(const PatientRecord& p) {
-  tx_.Execute("INSERT INTO registration_patients (" + std::string(kColumns) +
-                  ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, "
-                  "$16, $17, $18)",
-              {p.patient_id, OptionalText(p.nik), OptionalText(p.mother_nik),
-               int64_t{p.birth_order}, p.full_name, p.birth_date, SexToInt(p.sex),
-               p.address.village_code, p.address.rt, p.address.rw, p.address.street, p.phone,
-               p.bpjs_number, p.clinic_id, p.request_id, klinik::ToUnixMillis(p.created_at),
-               klinik::ToUnixMillis(p.updated_at), NameKey(p.full_name)});
+void Insert(klinik::Transaction& tx, const PatientRecord& p) {
+  tx.Execute("INSERT INTO registration_patients (" + std::string(kColumns) +
+                 ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, "
+                 "$16, $17, $18)",
+             {p.patient_id, OptionalText(p.nik), OptionalText(p.mother_nik), int64_t{p.birth_order},
+              p.full_name, p.birth_date, SexToInt(p.sex), p.address.village_code, p.address.rt,
+              p.address.rw, p.address.street, p.phone, p.bpjs_number, p.clinic_id, p.request_id,
+              klinik::ToUnixMillis(p.created_at), klinik::ToUnixMillis(p.updated_at),
+              NameKey(p.full_name)});
 }
 
-void PatientStore::UpdateContact(const PatientRecord& p) {
-  tx_.Execute(
+void UpdateContact(klinik::Transaction& tx, const PatientRecord& p) {
+  tx.Execute(
       "UPDATE registration_patients SET village_code = $2, rt = $3, rw = $4, street = $5, phone = "
       "$6,"
       " updated_at_ms = $7 WHERE patient_id = $1",
@@ -135,7 +134,7 @@ void PatientStore::UpdateContact(const PatientRecord& p) {
        klinik::ToUnixMillis(p.updated_at)});
 }
 
-std::vector<SearchRow> PatientStore::Search(const SearchQuery& q) {
+std::vector<SearchRow> Search(klinik::Transaction& tx, const SearchQuery& q) {
   // The statement text depends only on which filters are set, so each variant is prepared once.
   std::string sql = "SELECT " + std::string(kColumns) + " FROM registration_patients WHERE 1 = 1";
   klinik::Params params;
@@ -158,8 +157,8 @@ std::vector<SearchRow> PatientStore::Search(const SearchQuery& q) {
   }
   sql += " ORDER BY name_key, patient_id LIMIT " + next(int64_t{q.limit});
   std::vector<SearchRow> out;
-  for (const klinik::Row& r : tx_.Query(sql, params)) out.push_back(FromRow(r));
+  for (const klinik::Row& r : tx.Query(sql, params)) out.push_back(FromRow(r));
   return out;
 }
 
-}  // namespace registration
+}  // namespace registration::store

@@ -8,13 +8,13 @@
 
 namespace registration {
 
-struct RegistrationConfig {
+struct Settings {
   // KLINIK_REGISTRATION_INTAKE_TOPIC: topic consumed (default klinik.intake.registration.v1);
   // tests give each case its own so cases never see each other's intake.
   std::string intake_topic;
-};
 
-// Throws klinik::ConfigError naming the variable when a value is unusable.
-[[nodiscard]] RegistrationConfig ReadRegistrationConfig(const klinik::Config& config);
+  // Throws klinik::ConfigError naming the variable when a value is unusable.
+  [[nodiscard]] static Settings FromConfig(const klinik::Config& config);
+};
 
 }  // namespace registration
