@@ -1,4 +1,4 @@
-#include "screening_metrics.h"
+#include "service_metrics.h"
 
 namespace screening {
 namespace {
@@ -17,12 +17,12 @@ prometheus::Family<prometheus::Counter>& Referrals(klinik::Metrics& m) {
 
 }  // namespace
 
-ScreeningMetrics::ScreeningMetrics(klinik::Metrics& m)
-    : ScreeningMetrics(Screenings(m), Eligibility(m), Referrals(m)) {}
+ServiceMetrics::ServiceMetrics(klinik::Metrics& m)
+    : ServiceMetrics(Screenings(m), Eligibility(m), Referrals(m)) {}
 
-ScreeningMetrics::ScreeningMetrics(prometheus::Family<prometheus::Counter>& screenings,
-                                   prometheus::Family<prometheus::Counter>& eligibility,
-                                   prometheus::Family<prometheus::Counter>& referrals)
+ServiceMetrics::ServiceMetrics(prometheus::Family<prometheus::Counter>& screenings,
+                               prometheus::Family<prometheus::Counter>& eligibility,
+                               prometheus::Family<prometheus::Counter>& referrals)
     : completed_(screenings.Add({{"outcome", "completed"}})),
       rejected_(screenings.Add({{"outcome", "rejected"}})),
       duplicate_(screenings.Add({{"outcome", "duplicate"}})),
@@ -31,13 +31,13 @@ ScreeningMetrics::ScreeningMetrics(prometheus::Family<prometheus::Counter>& scre
       routine_(referrals.Add({{"urgency", "routine"}})),
       urgent_(referrals.Add({{"urgency", "urgent"}})) {}
 
-void ScreeningMetrics::Completed(bool ckg_eligible, bool referral, klinik::v1::Urgency urgency) {
+void ServiceMetrics::Completed(bool ckg_eligible, bool referral, klinik::v1::Urgency urgency) {
   completed_.Increment();
   (ckg_eligible ? eligible_ : not_eligible_).Increment();
   if (referral) (urgency == klinik::v1::URGENCY_URGENT ? urgent_ : routine_).Increment();
 }
 
-void ScreeningMetrics::Rejected() { rejected_.Increment(); }
-void ScreeningMetrics::Duplicate() { duplicate_.Increment(); }
+void ServiceMetrics::Rejected() { rejected_.Increment(); }
+void ServiceMetrics::Duplicate() { duplicate_.Increment(); }
 
 }  // namespace screening

@@ -1,8 +1,8 @@
-#include "screening_store.h"
+#include "store.h"
 
 #include <stdexcept>
 
-namespace screening {
+namespace screening::store {
 namespace {
 
 klinik::v1::Screening ParseRecord(const klinik::Row& row, size_t column) {
@@ -53,8 +53,8 @@ const std::vector<klinik::Migration>& Migrations() {
   return kMigrations;
 }
 
-void ScreeningStore::Insert(klinik::Transaction& tx, const klinik::v1::Screening& s,
-                            const klinik::CivilDate& local_date) {
+void Insert(klinik::Transaction& tx, const klinik::v1::Screening& s,
+            const klinik::CivilDate& local_date) {
   int64_t completed_ms = klinik::ToUnixMillis(
       std::chrono::floor<std::chrono::milliseconds>(klinik::FromTimestamp(s.completed_at())));
   tx.Execute(
@@ -75,16 +75,14 @@ void ScreeningStore::Insert(klinik::Transaction& tx, const klinik::v1::Screening
   }
 }
 
-std::optional<std::string> ScreeningStore::PatientOf(klinik::Transaction& tx,
-                                                     const std::string& screening_id) {
+std::optional<std::string> PatientOf(klinik::Transaction& tx, const std::string& screening_id) {
   auto rows = tx.Query("SELECT patient_id FROM screenings WHERE screening_id = $1", {screening_id});
   if (rows.empty()) return std::nullopt;
   return rows[0].Text(0);
 }
 
-std::optional<std::string> ScreeningStore::FindByRequest(klinik::Transaction& tx,
-                                                         const std::string& clinic_id,
-                                                         const std::string& request_id) {
+std::optional<std::string> FindByRequest(klinik::Transaction& tx, const std::string& clinic_id,
+                                         const std::string& request_id) {
   auto rows = tx.Query(
       "SELECT screening_id FROM screenings WHERE clinic_id = $1 AND request_id = $2 LIMIT 1",
       {clinic_id, request_id});
@@ -92,9 +90,8 @@ std::optional<std::string> ScreeningStore::FindByRequest(klinik::Transaction& tx
   return rows[0].Text(0);
 }
 
-bool ScreeningStore::HasEligibleBetween(klinik::Transaction& tx, const std::string& patient_id,
-                                        const klinik::CivilDate& from,
-                                        const klinik::CivilDate& to) {
+bool HasEligibleBetween(klinik::Transaction& tx, const std::string& patient_id,
+                        const klinik::CivilDate& from, const klinik::CivilDate& to) {
   // YYYY-MM-DD text sorts like the dates it names.
   return !tx.Query(
                 "SELECT 1 FROM screenings WHERE patient_id = $1 AND ckg_eligible = 1 "
@@ -103,15 +100,14 @@ bool ScreeningStore::HasEligibleBetween(klinik::Transaction& tx, const std::stri
               .empty();
 }
 
-std::optional<klinik::v1::Screening> ScreeningStore::Get(klinik::Transaction& tx,
-                                                         const std::string& screening_id) {
+std::optional<klinik::v1::Screening> Get(klinik::Transaction& tx, const std::string& screening_id) {
   auto rows = tx.Query("SELECT record FROM screenings WHERE screening_id = $1", {screening_id});
   if (rows.empty()) return std::nullopt;
   return ParseRecord(rows[0], 0);
 }
 
-ScreeningPage ScreeningStore::List(klinik::Transaction& tx, const std::string& patient_id,
-                                   int page_size, const std::optional<ListCursor>& after) {
+ScreeningPage List(klinik::Transaction& tx, const std::string& patient_id, int page_size,
+                   const std::optional<ListCursor>& after) {
   // One row more than asked tells whether another page exists.
   klinik::Params params;
   params.emplace_back(patient_id);
@@ -136,4 +132,4 @@ ScreeningPage ScreeningStore::List(klinik::Transaction& tx, const std::string& p
   return page;
 }
 
-}  // namespace screening
+}  // namespace screening::store

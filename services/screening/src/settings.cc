@@ -1,4 +1,4 @@
-#include "screening_config.h"
+#include "settings.h"
 
 namespace screening {
 namespace {
@@ -9,8 +9,8 @@ int IntVar(const klinik::Config& c, const char* name, int fallback, int min, int
 
 }  // namespace
 
-ScreeningSettings LoadScreeningSettings(const klinik::Config& c) {
-  ScreeningSettings s;
+Settings Settings::FromConfig(const klinik::Config& c) {
+  Settings s;
   // Tests give each case its own intake topic so cases never see each other's submissions.
   s.intake_topic =
       c.String("KLINIK_SCREENING_INTAKE_TOPIC", std::string(klinik::topics::kIntakeScreening));

@@ -1,7 +1,7 @@
-// ScreeningService over gRPC: read access to stored screenings and the CKG eligibility check.
-// Status codes: malformed request -> INVALID_ARGUMENT; unknown screening or patient ->
-// NOT_FOUND; registration unreachable -> UNAVAILABLE (the caller may retry); a registration
-// record without a usable birth date -> INTERNAL.
+// GrpcService implements klinik.v1.ScreeningService: read access to stored screenings and the
+// CKG eligibility check. Status codes: malformed request -> INVALID_ARGUMENT; unknown screening
+// or patient -> NOT_FOUND; registration unreachable -> UNAVAILABLE (the caller may retry); a
+// registration record without a usable birth date -> INTERNAL.
 #pragma once
 
 #include <functional>
@@ -13,13 +13,13 @@
 
 namespace screening {
 
-class ScreeningGrpcService final : public klinik::v1::ScreeningService::Service {
+class GrpcService final : public klinik::v1::ScreeningService::Service {
  public:
   static constexpr int kDefaultPageSize = 20;
   static constexpr int kMaxPageSize = 100;
 
   // `db` and `lookup` must outlive the service. `clock` gives "today" for CheckEligibility.
-  ScreeningGrpcService(
+  GrpcService(
       klinik::Database& db, PatientLookup& lookup, int ckg_window_days,
       std::function<klinik::TimePoint()> clock = [] { return klinik::Clock::now(); });
 

@@ -13,18 +13,18 @@
 
 namespace screening {
 
-class ScreeningMetrics {
+class ServiceMetrics {
  public:
-  explicit ScreeningMetrics(klinik::Metrics& metrics);
+  explicit ServiceMetrics(klinik::Metrics& metrics);
 
   void Completed(bool ckg_eligible, bool referral, klinik::v1::Urgency urgency);
   void Rejected();
   void Duplicate();
 
  private:
-  ScreeningMetrics(prometheus::Family<prometheus::Counter>& screenings,
-                   prometheus::Family<prometheus::Counter>& eligibility,
-                   prometheus::Family<prometheus::Counter>& referrals);
+  ServiceMetrics(prometheus::Family<prometheus::Counter>& screenings,
+                 prometheus::Family<prometheus::Counter>& eligibility,
+                 prometheus::Family<prometheus::Counter>& referrals);
 
   prometheus::Counter& completed_;
   prometheus::Counter& rejected_;

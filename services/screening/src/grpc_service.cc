@@ -1,9 +1,9 @@
-#include "screening_grpc_service.h"
+#include "grpc_service.h"
 
 #include "eligibility.h"
 #include "klinik/grpc.h"
 #include "klinik/page_token.h"
-#include "screening_store.h"
+#include "store.h"
 
 namespace screening {
 namespace {
@@ -27,20 +27,19 @@ grpc::Status LookupFailureStatus(const LookupResult& result) {
   return grpc::Status(grpc::INTERNAL, "unhandled lookup status");
 }
 
-ScreeningGrpcService::ScreeningGrpcService(klinik::Database& db, PatientLookup& lookup,
-                                           int ckg_window_days,
-                                           std::function<klinik::TimePoint()> clock)
+GrpcService::GrpcService(klinik::Database& db, PatientLookup& lookup, int ckg_window_days,
+                         std::function<klinik::TimePoint()> clock)
     : db_(db), lookup_(lookup), ckg_window_days_(ckg_window_days), clock_(std::move(clock)) {}
 
-grpc::Status ScreeningGrpcService::GetScreening(grpc::ServerContext*,
-                                                const klinik::v1::GetScreeningRequest* request,
-                                                klinik::v1::GetScreeningResponse* response) {
+grpc::Status GrpcService::GetScreening(grpc::ServerContext*,
+                                       const klinik::v1::GetScreeningRequest* request,
+                                       klinik::v1::GetScreeningResponse* response) {
   if (!klinik::IsUuid(request->screening_id())) {
     return grpc::Status(grpc::INVALID_ARGUMENT, "screening_id must be a UUID");
   }
   try {
-    auto found = db_.Read(
-        [&](klinik::Transaction& tx) { return ScreeningStore::Get(tx, request->screening_id()); });
+    auto found =
+        db_.Read([&](klinik::Transaction& tx) { return store::Get(tx, request->screening_id()); });
     if (!found) return grpc::Status(grpc::NOT_FOUND, "no screening with this screening_id");
     *response->mutable_screening() = std::move(*found);
     return grpc::Status::OK;
@@ -49,9 +48,9 @@ grpc::Status ScreeningGrpcService::GetScreening(grpc::ServerContext*,
   }
 }
 
-grpc::Status ScreeningGrpcService::ListScreenings(grpc::ServerContext*,
-                                                  const klinik::v1::ListScreeningsRequest* request,
-                                                  klinik::v1::ListScreeningsResponse* response) {
+grpc::Status GrpcService::ListScreenings(grpc::ServerContext*,
+                                         const klinik::v1::ListScreeningsRequest* request,
+                                         klinik::v1::ListScreeningsResponse* response) {
   if (!klinik::IsUuid(request->patient_id())) {
     return grpc::Status(grpc::INVALID_ARGUMENT, "patient_id must be a UUID");
   }
@@ -67,7 +66,7 @@ grpc::Status ScreeningGrpcService::ListScreenings(grpc::ServerContext*,
   if (token) after = ListCursor{std::get<0>(*token), std::move(std::get<1>(*token))};
   try {
     ScreeningPage page = db_.Read([&](klinik::Transaction& tx) {
-      return ScreeningStore::List(tx, request->patient_id(), size, after);
+      return store::List(tx, request->patient_id(), size, after);
     });
     for (auto& s : page.screenings) *response->add_screenings() = std::move(s);
     if (page.next) {
@@ -80,9 +79,9 @@ grpc::Status ScreeningGrpcService::ListScreenings(grpc::ServerContext*,
   }
 }
 
-grpc::Status ScreeningGrpcService::CheckEligibility(
-    grpc::ServerContext*, const klinik::v1::CheckEligibilityRequest* request,
-    klinik::v1::CheckEligibilityResponse* response) {
+grpc::Status GrpcService::CheckEligibility(grpc::ServerContext*,
+                                           const klinik::v1::CheckEligibilityRequest* request,
+                                           klinik::v1::CheckEligibilityResponse* response) {
   if (!klinik::IsUuid(request->patient_id())) {
     return grpc::Status(grpc::INVALID_ARGUMENT, "patient_id must be a UUID");
   }
@@ -102,7 +101,7 @@ grpc::Status ScreeningGrpcService::CheckEligibility(
   try {
     BirthdayWindow window = BirthdayWindowFor(patient.birth_date, day, ckg_window_days_);
     bool already = db_.Read([&](klinik::Transaction& tx) {
-      return ScreeningStore::HasEligibleBetween(tx, patient.patient_id, window.start, window.end);
+      return store::HasEligibleBetween(tx, patient.patient_id, window.start, window.end);
     });
     Eligibility e = DecideEligibility(patient.birth_date, day, ckg_window_days_, already);
     response->set_eligible(e.eligible);
