@@ -1,4 +1,4 @@
-#include "pharmacy_metrics.h"
+#include "service_metrics.h"
 
 #include "klinik/metrics.h"
 
@@ -33,7 +33,7 @@ const char* AlertLabel(store::AlertKind kind) {
 
 }  // namespace
 
-PharmacyMetrics::PharmacyMetrics(klinik::Metrics& metrics)
+ServiceMetrics::ServiceMetrics(klinik::Metrics& metrics)
     : movements_(metrics.AddCounter("klinik_pharmacy_movements_total",
                                     "Stock movements recorded, by kind")),
       rejected_(metrics.AddCounter("klinik_dispenses_rejected_total",
@@ -42,18 +42,18 @@ PharmacyMetrics::PharmacyMetrics(klinik::Metrics& metrics)
       checks_(metrics.AddCounter("klinik_pharmacy_expiry_checks_total",
                                  "Completed runs of the periodic expiry check")) {}
 
-void PharmacyMetrics::MovementRecorded(MovementKind kind) {
+void ServiceMetrics::MovementRecorded(MovementKind kind) {
   movements_.Add({{"kind", KindLabel(kind)}}).Increment();
 }
 
-void PharmacyMetrics::DispenseRejected(const std::string& reason_code) {
+void ServiceMetrics::DispenseRejected(const std::string& reason_code) {
   rejected_.Add({{"reason", reason_code}}).Increment();
 }
 
-void PharmacyMetrics::AlertRaised(store::AlertKind kind) {
+void ServiceMetrics::AlertRaised(store::AlertKind kind) {
   alerts_.Add({{"kind", AlertLabel(kind)}}).Increment();
 }
 
-void PharmacyMetrics::ExpiryCheckCompleted() { checks_.Add({}).Increment(); }
+void ServiceMetrics::ExpiryCheckCompleted() { checks_.Add({}).Increment(); }
 
 }  // namespace pharmacy

@@ -1,4 +1,4 @@
-#include "pharmacy_store.h"
+#include "store.h"
 
 namespace pharmacy::store {
 namespace {

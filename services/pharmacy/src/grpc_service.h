@@ -1,6 +1,6 @@
-// gRPC PharmacyService: read-only lookups over the pharmacy's tables. Invalid arguments answer
-// INVALID_ARGUMENT, an item never received NOT_FOUND, a database failure UNAVAILABLE (clients
-// retry it).
+// GrpcService implements klinik.v1.PharmacyService: read-only lookups over the pharmacy's
+// tables. Invalid arguments answer INVALID_ARGUMENT, an item never received NOT_FOUND, a
+// database failure UNAVAILABLE (clients retry it).
 #pragma once
 
 #include "klinik/storage.h"
@@ -9,9 +9,9 @@
 
 namespace pharmacy {
 
-class PharmacyService final : public klinik::v1::PharmacyService::Service {
+class GrpcService final : public klinik::v1::PharmacyService::Service {
  public:
-  PharmacyService(klinik::Database& db, const Settings& settings) : db_(db), settings_(settings) {}
+  GrpcService(klinik::Database& db, const Settings& settings) : db_(db), settings_(settings) {}
 
   grpc::Status GetStock(grpc::ServerContext* context, const klinik::v1::GetStockRequest* request,
                         klinik::v1::GetStockResponse* response) override;

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "domain_types.h"
-#include "pharmacy_store.h"
+#include "store.h"
 
 namespace klinik {
 class Metrics;
@@ -21,9 +21,9 @@ class Family;
 
 namespace pharmacy {
 
-class PharmacyMetrics {
+class ServiceMetrics {
  public:
-  explicit PharmacyMetrics(klinik::Metrics& metrics);
+  explicit ServiceMetrics(klinik::Metrics& metrics);
 
   void MovementRecorded(MovementKind kind);
   void DispenseRejected(const std::string& reason_code);

@@ -1,12 +1,12 @@
-#include "pharmacy_service.h"
+#include "grpc_service.h"
 
 #include <algorithm>
 #include <limits>
 
 #include "facts.h"
 #include "klinik/grpc.h"
-#include "pharmacy_store.h"
 #include "stock_ledger.h"
+#include "store.h"
 #include "validation.h"
 
 namespace pharmacy {
@@ -51,9 +51,8 @@ void FillItemStock(const store::ItemInfo& item, const std::string& clinic_id,
 
 }  // namespace
 
-grpc::Status PharmacyService::GetStock(grpc::ServerContext*,
-                                       const klinik::v1::GetStockRequest* request,
-                                       klinik::v1::GetStockResponse* response) {
+grpc::Status GrpcService::GetStock(grpc::ServerContext*, const klinik::v1::GetStockRequest* request,
+                                   klinik::v1::GetStockResponse* response) {
   if (request->clinic_id().empty()) return Invalid("clinic_id is required");
   if (!IsDispensableKfaCode(request->item_code()))
     return Invalid("item_code: expected 8 digits starting 93 or 94");
@@ -70,9 +69,9 @@ grpc::Status PharmacyService::GetStock(grpc::ServerContext*,
   });
 }
 
-grpc::Status PharmacyService::ListStock(grpc::ServerContext*,
-                                        const klinik::v1::ListStockRequest* request,
-                                        klinik::v1::ListStockResponse* response) {
+grpc::Status GrpcService::ListStock(grpc::ServerContext*,
+                                    const klinik::v1::ListStockRequest* request,
+                                    klinik::v1::ListStockResponse* response) {
   if (request->clinic_id().empty()) return Invalid("clinic_id is required");
   return Guarded("ListStock", [&] {
     return db_.Read([&](klinik::Transaction& tx) -> grpc::Status {
@@ -88,9 +87,9 @@ grpc::Status PharmacyService::ListStock(grpc::ServerContext*,
   });
 }
 
-grpc::Status PharmacyService::GetStockCard(grpc::ServerContext*,
-                                           const klinik::v1::GetStockCardRequest* request,
-                                           klinik::v1::GetStockCardResponse* response) {
+grpc::Status GrpcService::GetStockCard(grpc::ServerContext*,
+                                       const klinik::v1::GetStockCardRequest* request,
+                                       klinik::v1::GetStockCardResponse* response) {
   if (request->clinic_id().empty()) return Invalid("clinic_id is required");
   if (!IsDispensableKfaCode(request->item_code()))
     return Invalid("item_code: expected 8 digits starting 93 or 94");
@@ -137,9 +136,9 @@ grpc::Status PharmacyService::GetStockCard(grpc::ServerContext*,
   });
 }
 
-grpc::Status PharmacyService::ListAlerts(grpc::ServerContext*,
-                                         const klinik::v1::ListAlertsRequest* request,
-                                         klinik::v1::ListAlertsResponse* response) {
+grpc::Status GrpcService::ListAlerts(grpc::ServerContext*,
+                                     const klinik::v1::ListAlertsRequest* request,
+                                     klinik::v1::ListAlertsResponse* response) {
   if (request->clinic_id().empty()) return Invalid("clinic_id is required");
   return Guarded("ListAlerts", [&] {
     return db_.Read([&](klinik::Transaction& tx) -> grpc::Status {
@@ -161,9 +160,9 @@ grpc::Status PharmacyService::ListAlerts(grpc::ServerContext*,
   });
 }
 
-grpc::Status PharmacyService::GetMonthlyReport(grpc::ServerContext*,
-                                               const klinik::v1::GetMonthlyReportRequest* request,
-                                               klinik::v1::GetMonthlyReportResponse* response) {
+grpc::Status GrpcService::GetMonthlyReport(grpc::ServerContext*,
+                                           const klinik::v1::GetMonthlyReportRequest* request,
+                                           klinik::v1::GetMonthlyReportResponse* response) {
   if (request->clinic_id().empty()) return Invalid("clinic_id is required");
   auto period = MonthPeriod(request->month());
   if (!period) return Invalid("month: expected YYYY-MM");
