@@ -1,10 +1,10 @@
-#include "referral_grpc.h"
+#include "grpc_service.h"
 
 #include "klinik/grpc.h"
 #include "klinik/page_token.h"
 #include "klinik/time_util.h"
 #include "referral_facts.h"
-#include "referral_store.h"
+#include "store.h"
 
 namespace referral {
 namespace {
@@ -16,9 +16,9 @@ const klinik::PageTokenCodec<int64_t, std::string> kListToken("ReferralService.L
 
 }  // namespace
 
-grpc::Status ReferralGrpcService::GetReferral(grpc::ServerContext*,
-                                              const klinik::v1::GetReferralRequest* request,
-                                              klinik::v1::GetReferralResponse* response) {
+grpc::Status GrpcService::GetReferral(grpc::ServerContext*,
+                                      const klinik::v1::GetReferralRequest* request,
+                                      klinik::v1::GetReferralResponse* response) {
   if (!klinik::IsUuid(request->referral_id())) {
     return {grpc::StatusCode::INVALID_ARGUMENT, "referral_id must be a UUID"};
   }
@@ -36,9 +36,9 @@ grpc::Status ReferralGrpcService::GetReferral(grpc::ServerContext*,
   }
 }
 
-grpc::Status ReferralGrpcService::ListReferrals(grpc::ServerContext*,
-                                                const klinik::v1::ListReferralsRequest* request,
-                                                klinik::v1::ListReferralsResponse* response) {
+grpc::Status GrpcService::ListReferrals(grpc::ServerContext*,
+                                        const klinik::v1::ListReferralsRequest* request,
+                                        klinik::v1::ListReferralsResponse* response) {
   store::ListQuery q;
   q.patient_id = request->patient_id();
   q.origin_clinic_id = request->origin_clinic_id();

@@ -1,4 +1,4 @@
-#include "referral_metrics.h"
+#include "service_metrics.h"
 
 namespace referral {
 namespace {
@@ -10,7 +10,7 @@ prometheus::Histogram::BucketBoundaries AcceptanceBuckets() {
 
 }  // namespace
 
-ReferralMetrics::ReferralMetrics(klinik::Metrics& metrics)
+ServiceMetrics::ServiceMetrics(klinik::Metrics& metrics)
     : transitions_(metrics.AddCounter("klinik_referral_transitions_total",
                                       "Referral lifecycle steps taken, by transition")),
       overdue_(metrics
@@ -23,7 +23,7 @@ ReferralMetrics::ReferralMetrics(klinik::Metrics& metrics)
                             "Time from sending a referral to its acceptance, in seconds")
               .Add({}, AcceptanceBuckets())) {}
 
-void ReferralMetrics::StepTaken(const Step& step, const Referral& after) {
+void ServiceMetrics::StepTaken(const Step& step, const Referral& after) {
   transitions_.Add({{"transition", StepName(step.kind)}}).Increment();
   if (step.kind == StepKind::kOverdue) overdue_.Increment();
   if (step.kind == StepKind::kAccepted && after.sent_at && after.accepted_at) {
@@ -32,6 +32,6 @@ void ReferralMetrics::StepTaken(const Step& step, const Referral& after) {
   }
 }
 
-void ReferralMetrics::Refused() { transitions_.Add({{"transition", "refused"}}).Increment(); }
+void ServiceMetrics::Refused() { transitions_.Add({{"transition", "refused"}}).Increment(); }
 
 }  // namespace referral

@@ -1,6 +1,7 @@
-// ReferralService: read access to referrals and their history. Maps lookups to gRPC status
-// codes in one place (unknown id → NOT_FOUND, bad filter or token → INVALID_ARGUMENT, storage
-// failures as klinik::StorageErrorStatus maps them: UNAVAILABLE when a retry can help).
+// GrpcService implements klinik.v1.ReferralService: read access to referrals and their history.
+// Maps lookups to gRPC status codes in one place (unknown id → NOT_FOUND, bad filter or token →
+// INVALID_ARGUMENT, storage failures as klinik::StorageErrorStatus maps them: UNAVAILABLE when a
+// retry can help).
 #pragma once
 
 #include "klinik/storage.h"
@@ -8,9 +9,9 @@
 
 namespace referral {
 
-class ReferralGrpcService final : public klinik::v1::ReferralService::Service {
+class GrpcService final : public klinik::v1::ReferralService::Service {
  public:
-  explicit ReferralGrpcService(klinik::Database& db) : db_(db) {}
+  explicit GrpcService(klinik::Database& db) : db_(db) {}
 
   grpc::Status GetReferral(grpc::ServerContext* context,
                            const klinik::v1::GetReferralRequest* request,

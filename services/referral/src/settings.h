@@ -2,9 +2,11 @@
 // ConfigError naming the variable).
 //
 //   KLINIK_DEFAULT_PUSKESMAS_ID    target of automatic referrals from clinics not in the map
-//   (required) KLINIK_CLINIC_PUSKESMAS_MAP    path of a JSON object {"<clinic id>": "<puskesmas
-//   id>", …} (optional) KLINIK_SLA_URGENT              acceptance SLA of urgent referrals (default
-//   2h) KLINIK_SLA_ROUTINE             acceptance SLA of routine referrals (default 72h)
+//                                  (required)
+//   KLINIK_CLINIC_PUSKESMAS_MAP    path of a JSON object {"<clinic id>": "<puskesmas id>", …}
+//                                  (optional)
+//   KLINIK_SLA_URGENT              acceptance SLA of urgent referrals (default 2h)
+//   KLINIK_SLA_ROUTINE             acceptance SLA of routine referrals (default 72h)
 //   KLINIK_REFERRAL_VALIDITY       validity of a referral letter (default 90d)
 //   KLINIK_SLA_CHECK_INTERVAL      how often deadlines are checked (default 30s)
 #pragma once
@@ -18,13 +20,13 @@
 
 namespace referral {
 
-struct ReferralConfig {
+struct Settings {
   SlaPolicy sla;
   std::chrono::milliseconds check_interval{std::chrono::seconds(30)};
   std::string default_puskesmas_id;
   std::map<std::string, std::string> clinic_puskesmas;  // clinic id -> puskesmas id
 
-  static ReferralConfig FromConfig(const klinik::Config& config);
+  static Settings FromConfig(const klinik::Config& config);
   // The puskesmas that supervises `clinic_id` (DOMAIN.md: the transition-period supervisor).
   [[nodiscard]] const std::string& PuskesmasFor(const std::string& clinic_id) const;
 };

@@ -14,9 +14,9 @@
 
 namespace referral {
 
-class ReferralMetrics {
+class ServiceMetrics {
  public:
-  explicit ReferralMetrics(klinik::Metrics& metrics);
+  explicit ServiceMetrics(klinik::Metrics& metrics);
   // One step taken; `after` is the referral once the step applied.
   void StepTaken(const Step& step, const Referral& after);
   void Refused();

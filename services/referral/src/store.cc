@@ -1,4 +1,4 @@
-#include "referral_store.h"
+#include "store.h"
 
 #include <nlohmann/json.hpp>
 

@@ -1,4 +1,4 @@
-#include "referral_config.h"
+#include "settings.h"
 
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -36,8 +36,8 @@ std::map<std::string, std::string> ParseClinicPuskesmasMap(const std::string& js
   return out;
 }
 
-ReferralConfig ReferralConfig::FromConfig(const klinik::Config& config) {
-  ReferralConfig c;
+Settings Settings::FromConfig(const klinik::Config& config) {
+  Settings c;
   c.sla.urgent = config.PositiveDuration("KLINIK_SLA_URGENT", std::chrono::hours(2));
   c.sla.routine = config.PositiveDuration("KLINIK_SLA_ROUTINE", std::chrono::hours(72));
   c.sla.validity = config.PositiveDuration("KLINIK_REFERRAL_VALIDITY", std::chrono::hours(24 * 90));
@@ -57,7 +57,7 @@ ReferralConfig ReferralConfig::FromConfig(const klinik::Config& config) {
   return c;
 }
 
-const std::string& ReferralConfig::PuskesmasFor(const std::string& clinic_id) const {
+const std::string& Settings::PuskesmasFor(const std::string& clinic_id) const {
   auto it = clinic_puskesmas.find(clinic_id);
   return it == clinic_puskesmas.end() ? default_puskesmas_id : it->second;
 }
