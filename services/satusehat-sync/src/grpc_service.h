@@ -1,5 +1,5 @@
-// gRPC SyncStatus for operators: the jobs of a fact or a patient, the failed jobs page by page,
-// and RetrySync to queue a failed or suppressed job again.
+// GrpcService implements klinik.v1.SyncStatus for operators: the jobs of a fact or a patient,
+// the failed jobs page by page, and RetrySync to queue a failed or suppressed job again.
 #pragma once
 
 #include "klinik/storage.h"
@@ -7,9 +7,9 @@
 
 namespace satusehat_sync {
 
-class SyncStatusService final : public klinik::v1::SyncStatus::Service {
+class GrpcService final : public klinik::v1::SyncStatus::Service {
  public:
-  explicit SyncStatusService(klinik::Database& db) : db_(db) {}
+  explicit GrpcService(klinik::Database& db) : db_(db) {}
 
   grpc::Status GetSyncStatus(grpc::ServerContext* ctx, const klinik::v1::GetSyncStatusRequest* req,
                              klinik::v1::GetSyncStatusResponse* resp) override;

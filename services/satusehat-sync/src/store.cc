@@ -1,4 +1,4 @@
-#include "job_store.h"
+#include "store.h"
 
 #include <algorithm>
 #include <map>
@@ -93,6 +93,8 @@ int64_t ReleaseIds(Transaction& tx, std::vector<std::string> ids, int64_t ms) {
 
 }  // namespace
 
+namespace store {
+
 const std::vector<klinik::Migration>& Migrations() {
   static const std::vector<klinik::Migration> kMigrations = {
       {1, "sync jobs",
@@ -161,6 +163,8 @@ const std::vector<klinik::Migration>& Migrations() {
   return kMigrations;
 }
 
+}  // namespace store
+
 klinik::v1::SyncJobStatus StatusFromText(std::string_view text) {
   if (text == status::kPending) return klinik::v1::SYNC_JOB_STATUS_PENDING;
   if (text == status::kWaitingForPatient) return klinik::v1::SYNC_JOB_STATUS_WAITING_FOR_PATIENT;
@@ -196,10 +200,12 @@ klinik::v1::SyncJob JobRecord::ToProto() const {
   return p;
 }
 
-int JobStore::AddJobs(Transaction& tx, const std::string& source_event_id,
-                      const std::string& source_event_type, const std::string& patient_id,
-                      const std::string& payload, const std::vector<PlannedJob>& jobs,
-                      klinik::TimePoint now) {
+namespace store {
+
+int AddJobs(Transaction& tx, const std::string& source_event_id,
+            const std::string& source_event_type, const std::string& patient_id,
+            const std::string& payload, const std::vector<PlannedJob>& jobs,
+            klinik::TimePoint now) {
   int64_t ms = klinik::ToUnixMillis(now);
   tx.Execute(
       "INSERT INTO sync_sources (source_event_id, source_event_type, payload, received_at) "
@@ -252,16 +258,15 @@ int JobStore::AddJobs(Transaction& tx, const std::string& source_event_id,
   return added;
 }
 
-void JobStore::RememberPatient(Transaction& tx, const std::string& patient_id,
-                               const std::string& nik) {
+void RememberPatient(Transaction& tx, const std::string& patient_id, const std::string& nik) {
   tx.Execute(
       "INSERT INTO sync_patients (patient_id, nik) VALUES ($1, $2) "
       "ON CONFLICT (patient_id) DO UPDATE SET nik = excluded.nik",
       {patient_id, nik});
 }
 
-std::vector<JobRecord> JobStore::ClaimDue(klinik::Database& db, klinik::TimePoint now,
-                                          std::chrono::milliseconds lease) {
+std::vector<JobRecord> ClaimDue(klinik::Database& db, klinik::TimePoint now,
+                                std::chrono::milliseconds lease) {
   int64_t ms = klinik::ToUnixMillis(now);
   int64_t lease_until = ms + lease.count();
   return db.InTransaction([&](Transaction& tx) {
@@ -301,8 +306,8 @@ std::vector<JobRecord> JobStore::ClaimDue(klinik::Database& db, klinik::TimePoin
   });
 }
 
-void JobStore::ReleaseClaims(klinik::Database& db, const std::vector<JobRecord>& jobs,
-                             klinik::TimePoint now) {
+void ReleaseClaims(klinik::Database& db, const std::vector<JobRecord>& jobs,
+                   klinik::TimePoint now) {
   if (jobs.empty()) return;
   int64_t ms = klinik::ToUnixMillis(now);
   db.InTransaction([&](Transaction& tx) {
@@ -320,8 +325,7 @@ void JobStore::ReleaseClaims(klinik::Database& db, const std::vector<JobRecord>&
   });
 }
 
-int64_t JobStore::ReleaseDependents(Transaction& tx, const JobRecord& synced,
-                                    klinik::TimePoint now) {
+int64_t ReleaseDependents(Transaction& tx, const JobRecord& synced, klinik::TimePoint now) {
   std::vector<std::string> dependents;
   for (const Row& r :
        tx.Query("SELECT job_id FROM sync_job_deps WHERE dep_kind = $1 AND dep_local_reference = $2",
@@ -332,11 +336,11 @@ int64_t JobStore::ReleaseDependents(Transaction& tx, const JobRecord& synced,
   return ReleaseIds(tx, std::move(dependents), klinik::ToUnixMillis(now));
 }
 
-int64_t JobStore::ReleaseReady(Transaction& tx, klinik::TimePoint now) {
+int64_t ReleaseReady(Transaction& tx, klinik::TimePoint now) {
   return tx.Execute(ReleaseStatement(), {klinik::ToUnixMillis(now)});
 }
 
-std::optional<SourceFact> JobStore::Source(Transaction& tx, const std::string& source_event_id) {
+std::optional<SourceFact> Source(Transaction& tx, const std::string& source_event_id) {
   auto rows =
       tx.Query("SELECT source_event_type, payload FROM sync_sources WHERE source_event_id = $1",
                {source_event_id});
@@ -344,8 +348,8 @@ std::optional<SourceFact> JobStore::Source(Transaction& tx, const std::string& s
   return SourceFact{rows[0].Text(0), rows[0].Text(1)};
 }
 
-std::optional<std::string> JobStore::SyncedId(Transaction& tx, std::string_view kind,
-                                              const std::string& local_reference) {
+std::optional<std::string> SyncedId(Transaction& tx, std::string_view kind,
+                                    const std::string& local_reference) {
   auto rows = tx.Query(
       "SELECT satusehat_id FROM sync_jobs WHERE kind = $1 AND local_reference = $2 AND status = "
       "'synced'",
@@ -354,30 +358,30 @@ std::optional<std::string> JobStore::SyncedId(Transaction& tx, std::string_view 
   return rows[0].Text(0);
 }
 
-std::optional<JobRecord> JobStore::Find(Transaction& tx, std::string_view kind,
-                                        const std::string& local_reference) {
+std::optional<JobRecord> Find(Transaction& tx, std::string_view kind,
+                              const std::string& local_reference) {
   auto rows =
       Select(tx, "WHERE kind = $1 AND local_reference = $2", {std::string(kind), local_reference});
   if (rows.empty()) return std::nullopt;
   return rows[0];
 }
 
-std::optional<std::string> JobStore::PatientNik(Transaction& tx, const std::string& patient_id) {
+std::optional<std::string> PatientNik(Transaction& tx, const std::string& patient_id) {
   auto rows = tx.Query("SELECT nik FROM sync_patients WHERE patient_id = $1", {patient_id});
   if (rows.empty()) return std::nullopt;
   return rows[0].Text(0);
 }
 
-std::optional<std::string> JobStore::CachedIhs(Transaction& tx, std::string_view who,
-                                               const std::string& nik) {
+std::optional<std::string> CachedIhs(Transaction& tx, std::string_view who,
+                                     const std::string& nik) {
   auto rows = tx.Query("SELECT ihs FROM sync_ihs_cache WHERE who = $1 AND nik = $2",
                        {std::string(who), nik});
   if (rows.empty()) return std::nullopt;
   return rows[0].Text(0);
 }
 
-void JobStore::CacheIhs(Transaction& tx, std::string_view who, const std::string& nik,
-                        const std::string& ihs, klinik::TimePoint now) {
+void CacheIhs(Transaction& tx, std::string_view who, const std::string& nik, const std::string& ihs,
+              klinik::TimePoint now) {
   tx.Execute(
       "INSERT INTO sync_ihs_cache (who, nik, ihs, looked_up_at) VALUES ($1, $2, $3, $4) "
       "ON CONFLICT (who, nik) DO UPDATE SET ihs = excluded.ihs, looked_up_at = "
@@ -385,7 +389,7 @@ void JobStore::CacheIhs(Transaction& tx, std::string_view who, const std::string
       {std::string(who), nik, ihs, klinik::ToUnixMillis(now)});
 }
 
-bool JobStore::Save(Transaction& tx, const JobRecord& j, klinik::TimePoint now) {
+bool Save(Transaction& tx, const JobRecord& j, klinik::TimePoint now) {
   return tx.Execute(
              "UPDATE sync_jobs SET status = $1, attempts = $2, ambiguous = $3, satusehat_id = $4, "
              "last_error = $5, http_status = $6, diagnostics = $7, request_id = $8, "
@@ -397,8 +401,7 @@ bool JobStore::Save(Transaction& tx, const JobRecord& j, klinik::TimePoint now) 
               j.job_id}) == 1;
 }
 
-int64_t JobStore::MarkDependentsBlocked(Transaction& tx, const JobRecord& failed,
-                                        klinik::TimePoint now) {
+int64_t MarkDependentsBlocked(Transaction& tx, const JobRecord& failed, klinik::TimePoint now) {
   return tx.Execute(
       "UPDATE sync_jobs SET last_error = 'DEPENDENCY_FAILED', diagnostics = $1, updated_at = $2 "
       "WHERE status = 'pending' AND job_id IN (SELECT job_id FROM sync_job_deps "
@@ -407,22 +410,22 @@ int64_t JobStore::MarkDependentsBlocked(Transaction& tx, const JobRecord& failed
        klinik::ToUnixMillis(now), failed.kind, failed.local_reference});
 }
 
-std::optional<JobRecord> JobStore::Get(Transaction& tx, const std::string& job_id) {
+std::optional<JobRecord> Get(Transaction& tx, const std::string& job_id) {
   auto rows = Select(tx, "WHERE job_id = $1", {job_id});
   if (rows.empty()) return std::nullopt;
   return rows[0];
 }
 
-std::vector<JobRecord> JobStore::BySource(Transaction& tx, const std::string& source_event_id) {
+std::vector<JobRecord> BySource(Transaction& tx, const std::string& source_event_id) {
   return Select(tx, "WHERE source_event_id = $1 ORDER BY created_at, seq", {source_event_id});
 }
 
-std::vector<JobRecord> JobStore::ByPatient(Transaction& tx, const std::string& patient_id) {
+std::vector<JobRecord> ByPatient(Transaction& tx, const std::string& patient_id) {
   return Select(tx, "WHERE patient_id = $1 ORDER BY created_at, seq LIMIT 1000", {patient_id});
 }
 
-std::vector<JobRecord> JobStore::Failures(Transaction& tx, int limit,
-                                          std::optional<std::pair<int64_t, std::string>> after) {
+std::vector<JobRecord> Failures(Transaction& tx, int limit,
+                                std::optional<std::pair<int64_t, std::string>> after) {
   if (!after) {
     return Select(tx, "WHERE status = 'failed' ORDER BY updated_at DESC, job_id DESC LIMIT $1",
                   {static_cast<int64_t>(limit)});
@@ -434,7 +437,7 @@ std::vector<JobRecord> JobStore::Failures(Transaction& tx, int limit,
       {after->first, after->second, static_cast<int64_t>(limit)});
 }
 
-bool JobStore::Requeue(Transaction& tx, const std::string& job_id, klinik::TimePoint now) {
+bool Requeue(Transaction& tx, const std::string& job_id, klinik::TimePoint now) {
   int64_t ms = klinik::ToUnixMillis(now);
   // Due now, or released once its dependencies are synced.
   return tx.Execute(
@@ -447,7 +450,7 @@ bool JobStore::Requeue(Transaction& tx, const std::string& job_id, klinik::TimeP
              {ms, job_id}) == 1;
 }
 
-std::vector<std::pair<std::string, int64_t>> JobStore::CountByStatus(Transaction& tx) {
+std::vector<std::pair<std::string, int64_t>> CountByStatus(Transaction& tx) {
   std::vector<std::pair<std::string, int64_t>> out;
   for (const Row& r : tx.Query("SELECT status, COUNT(*) FROM sync_jobs GROUP BY status")) {
     out.emplace_back(r.Text(0), r.Int(1));
@@ -455,11 +458,12 @@ std::vector<std::pair<std::string, int64_t>> JobStore::CountByStatus(Transaction
   return out;
 }
 
-std::optional<int64_t> JobStore::OldestPendingCreatedAt(Transaction& tx) {
+std::optional<int64_t> OldestPendingCreatedAt(Transaction& tx) {
   auto rows =
       tx.Query("SELECT MIN(created_at) FROM sync_jobs WHERE status IN ('pending', 'in_flight')");
   if (rows.empty() || rows[0].IsNull(0)) return std::nullopt;
   return rows[0].Int(0);
 }
 
+}  // namespace store
 }  // namespace satusehat_sync

@@ -1,9 +1,9 @@
-#include "sync_status_service.h"
+#include "grpc_service.h"
 
-#include "job_store.h"
 #include "klinik/grpc.h"
 #include "klinik/page_token.h"
 #include "klinik/time_util.h"
+#include "store.h"
 
 namespace satusehat_sync {
 namespace {
@@ -23,9 +23,9 @@ const klinik::PageTokenCodec<int64_t, std::string> kFailuresToken("SyncStatus.Li
 
 }  // namespace
 
-grpc::Status SyncStatusService::GetSyncStatus(grpc::ServerContext*,
-                                              const klinik::v1::GetSyncStatusRequest* req,
-                                              klinik::v1::GetSyncStatusResponse* resp) {
+grpc::Status GrpcService::GetSyncStatus(grpc::ServerContext*,
+                                        const klinik::v1::GetSyncStatusRequest* req,
+                                        klinik::v1::GetSyncStatusResponse* resp) {
   using Req = klinik::v1::GetSyncStatusRequest;
   if (req->selector_case() == Req::SELECTOR_NOT_SET) {
     return {grpc::StatusCode::INVALID_ARGUMENT, "set source_event_id or patient_id"};
@@ -35,17 +35,17 @@ grpc::Status SyncStatusService::GetSyncStatus(grpc::ServerContext*,
   if (!klinik::IsUuid(id)) return {grpc::StatusCode::INVALID_ARGUMENT, "the id must be a UUID"};
   return Guard("GetSyncStatus", [&] {
     auto jobs = db_.Read([&](klinik::Transaction& tx) {
-      return req->selector_case() == Req::kSourceEventId ? JobStore::BySource(tx, id)
-                                                         : JobStore::ByPatient(tx, id);
+      return req->selector_case() == Req::kSourceEventId ? store::BySource(tx, id)
+                                                         : store::ByPatient(tx, id);
     });
     for (const auto& j : jobs) *resp->add_jobs() = j.ToProto();
     return grpc::Status::OK;
   });
 }
 
-grpc::Status SyncStatusService::ListSyncFailures(grpc::ServerContext*,
-                                                 const klinik::v1::ListSyncFailuresRequest* req,
-                                                 klinik::v1::ListSyncFailuresResponse* resp) {
+grpc::Status GrpcService::ListSyncFailures(grpc::ServerContext*,
+                                           const klinik::v1::ListSyncFailuresRequest* req,
+                                           klinik::v1::ListSyncFailuresResponse* resp) {
   int size = req->page_size() == 0 ? 100 : req->page_size();
   if (size < 1 || size > 500)
     return {grpc::StatusCode::INVALID_ARGUMENT, "page_size must be 1-500"};
@@ -57,7 +57,7 @@ grpc::Status SyncStatusService::ListSyncFailures(grpc::ServerContext*,
   if (token) after.emplace(std::get<0>(*token), std::move(std::get<1>(*token)));
   return Guard("ListSyncFailures", [&] {
     auto jobs =
-        db_.Read([&](klinik::Transaction& tx) { return JobStore::Failures(tx, size + 1, after); });
+        db_.Read([&](klinik::Transaction& tx) { return store::Failures(tx, size + 1, after); });
     bool more = static_cast<int>(jobs.size()) > size;
     if (more) jobs.resize(static_cast<size_t>(size));
     for (const auto& j : jobs) *resp->add_jobs() = j.ToProto();
@@ -68,18 +68,17 @@ grpc::Status SyncStatusService::ListSyncFailures(grpc::ServerContext*,
   });
 }
 
-grpc::Status SyncStatusService::RetrySync(grpc::ServerContext*,
-                                          const klinik::v1::RetrySyncRequest* req,
-                                          klinik::v1::RetrySyncResponse* resp) {
+grpc::Status GrpcService::RetrySync(grpc::ServerContext*, const klinik::v1::RetrySyncRequest* req,
+                                    klinik::v1::RetrySyncResponse* resp) {
   if (!klinik::IsUuid(req->job_id()))
     return {grpc::StatusCode::INVALID_ARGUMENT, "job_id must be a UUID"};
   return Guard("RetrySync", [&] {
     enum class Result { kUnknown, kWrongStatus, kQueued };
     std::optional<JobRecord> job;
     Result result = db_.InTransaction([&](klinik::Transaction& tx) {
-      if (!JobStore::Get(tx, req->job_id())) return Result::kUnknown;
-      if (!JobStore::Requeue(tx, req->job_id(), klinik::Clock::now())) return Result::kWrongStatus;
-      job = JobStore::Get(tx, req->job_id());
+      if (!store::Get(tx, req->job_id())) return Result::kUnknown;
+      if (!store::Requeue(tx, req->job_id(), klinik::Clock::now())) return Result::kWrongStatus;
+      job = store::Get(tx, req->job_id());
       return Result::kQueued;
     });
     if (result == Result::kUnknown) return grpc::Status(grpc::StatusCode::NOT_FOUND, "no such job");

@@ -9,7 +9,7 @@
 #include <future>
 #include <thread>
 
-#include "job_store.h"
+#include "store.h"
 #include "test_infra.h"
 
 namespace satusehat_sync {
@@ -32,20 +32,20 @@ class JobStoreTest : public ::testing::TestWithParam<std::string> {
   void SetUp() override {
     url_ = klinik::testing::FreshDatabase(GetParam());
     db_ = klinik::Database::Open(url_, 4);
-    db_->Migrate("satusehat-sync", Migrations());
+    db_->Migrate("satusehat-sync", store::Migrations());
   }
 
   klinik::TimePoint Now() { return klinik::Clock::now(); }
 
   void Add(const std::string& source, const std::vector<PlannedJob>& jobs) {
     db_->InTransaction([&](klinik::Transaction& tx) {
-      JobStore::AddJobs(tx, source, "id.klinik.test.v1", "patient-1", "payload", jobs, Now());
+      store::AddJobs(tx, source, "id.klinik.test.v1", "patient-1", "payload", jobs, Now());
     });
   }
 
   // Kinds and references of what one claim takes, in order.
   std::vector<std::string> ClaimRefs(std::vector<JobRecord>* claimed = nullptr) {
-    std::vector<JobRecord> jobs = JobStore::ClaimDue(*db_, Now(), kLease);
+    std::vector<JobRecord> jobs = store::ClaimDue(*db_, Now(), kLease);
     std::vector<std::string> refs;
     for (const JobRecord& j : jobs) refs.push_back(j.kind + ":" + j.local_reference);
     if (claimed != nullptr) *claimed = jobs;
@@ -57,13 +57,13 @@ class JobStoreTest : public ::testing::TestWithParam<std::string> {
     job.status = status::kSynced;
     job.satusehat_id = "ss-" + job.local_reference;
     job.next_attempt_at.reset();
-    EXPECT_TRUE(JobStore::Save(tx, job, Now()));
-    return JobStore::ReleaseDependents(tx, job, Now());
+    EXPECT_TRUE(store::Save(tx, job, Now()));
+    return store::ReleaseDependents(tx, job, Now());
   }
 
   std::string StatusOf(std::string_view k, const std::string& ref) {
     return db_->Read([&](klinik::Transaction& tx) {
-      auto j = JobStore::Find(tx, k, ref);
+      auto j = store::Find(tx, k, ref);
       return j ? j->status : std::string("none");
     });
   }
@@ -78,7 +78,7 @@ TEST_P(JobStoreTest, ClaimsTakeAFewDueJobsInOrderAndNeverTheSameTwice) {
   Add("src-1", jobs);
 
   std::vector<std::string> first = ClaimRefs();
-  ASSERT_EQ(first.size(), JobStore::kClaimBatch);
+  ASSERT_EQ(first.size(), store::kClaimBatch);
   for (size_t i = 0; i < first.size(); ++i) EXPECT_EQ(first[i], "patient:p" + std::to_string(i));
   EXPECT_THAT(ClaimRefs(), ElementsAre("patient:p8", "patient:p9", "patient:p10"));
   EXPECT_THAT(ClaimRefs(), IsEmpty());
@@ -131,7 +131,7 @@ TEST_P(JobStoreTest, AReleasedJobGoesAheadOfJobsPlannedAfterIt) {
   auto add_at = [&](klinik::TimePoint at, const std::string& source,
                     const std::vector<PlannedJob>& jobs) {
     db_->InTransaction([&](klinik::Transaction& tx) {
-      JobStore::AddJobs(tx, source, "id.klinik.test.v1", "patient-1", "payload", jobs, at);
+      store::AddJobs(tx, source, "id.klinik.test.v1", "patient-1", "payload", jobs, at);
     });
   };
   add_at(
@@ -140,13 +140,13 @@ TEST_P(JobStoreTest, AReleasedJobGoesAheadOfJobsPlannedAfterIt) {
   std::vector<JobRecord> claimed;
   ASSERT_THAT(ClaimRefs(&claimed), ElementsAre("encounter:a"));
   std::vector<PlannedJob> newer;
-  for (size_t i = 0; i < JobStore::kClaimBatch; ++i) {
+  for (size_t i = 0; i < store::kClaimBatch; ++i) {
     newer.push_back(Job(kind::kEncounter, "b" + std::to_string(i)));
   }
   add_at(t0 + 1s, "scr-b", newer);
   db_->InTransaction([&](klinik::Transaction& tx) { MarkSynced(tx, claimed[0]); });
   std::vector<std::string> next = ClaimRefs();
-  ASSERT_EQ(next.size(), JobStore::kClaimBatch);
+  ASSERT_EQ(next.size(), store::kClaimBatch);
   EXPECT_EQ(next.front(), "observation:a-x") << "a full claim of newer jobs went first";
 }
 
@@ -167,7 +167,7 @@ TEST_P(JobStoreTest, UnsentClaimsGoBackAsTheyWere) {
   std::vector<JobRecord> claimed;
   ASSERT_EQ(ClaimRefs(&claimed).size(), 2u);
   EXPECT_EQ(claimed[0].claimed_from, status::kPending);
-  JobStore::ReleaseClaims(*db_, claimed, Now());
+  store::ReleaseClaims(*db_, claimed, Now());
   EXPECT_EQ(StatusOf(kind::kPatient, "p0"), status::kPending);
   ASSERT_THAT(ClaimRefs(&claimed), ElementsAre("patient:p0", "patient:p1"));
   for (const JobRecord& j : claimed) EXPECT_FALSE(j.ambiguous) << "never sent: not ambiguous";
@@ -182,9 +182,9 @@ TEST_P(JobStoreTest, TheSweepReleasesAJobWhoseReleaseWasMissed) {
                {std::string(kind::kEncounter)});
   });
   EXPECT_THAT(ClaimRefs(), IsEmpty());
-  EXPECT_EQ(db_->InTransaction(
-                [&](klinik::Transaction& tx) { return JobStore::ReleaseReady(tx, Now()); }),
-            1);
+  EXPECT_EQ(
+      db_->InTransaction([&](klinik::Transaction& tx) { return store::ReleaseReady(tx, Now()); }),
+      1);
   EXPECT_THAT(ClaimRefs(), ElementsAre("observation:scr-1-x"));
 }
 
@@ -195,14 +195,13 @@ TEST_P(JobStoreTest, ARequeuedJobWhoseDependencyIsNotSyncedWaitsForIt) {
     tx.Execute("UPDATE sync_jobs SET status = 'failed', next_attempt_at = NULL");
   });
   std::string obs_id = db_->Read([&](klinik::Transaction& tx) {
-    return JobStore::Find(tx, kind::kObservation, "scr-1-x")->job_id;
+    return store::Find(tx, kind::kObservation, "scr-1-x")->job_id;
   });
-  std::string enc_id = db_->Read([&](klinik::Transaction& tx) {
-    return JobStore::Find(tx, kind::kEncounter, "scr-1")->job_id;
-  });
+  std::string enc_id = db_->Read(
+      [&](klinik::Transaction& tx) { return store::Find(tx, kind::kEncounter, "scr-1")->job_id; });
   db_->InTransaction([&](klinik::Transaction& tx) {
-    EXPECT_TRUE(JobStore::Requeue(tx, obs_id, Now()));
-    EXPECT_TRUE(JobStore::Requeue(tx, enc_id, Now()));
+    EXPECT_TRUE(store::Requeue(tx, obs_id, Now()));
+    EXPECT_TRUE(store::Requeue(tx, enc_id, Now()));
   });
   std::vector<JobRecord> claimed;
   ASSERT_THAT(ClaimRefs(&claimed), ElementsAre("encounter:scr-1"));
@@ -252,7 +251,7 @@ TEST_P(JobStoreConcurrencyTest, TwoDependenciesSyncedAtOnceStillReleaseTheirDepe
 TEST_P(JobStoreTest, MigrationTwoConvertsWaitingDependents) {
   url_ = klinik::testing::FreshDatabase(GetParam());
   db_ = klinik::Database::Open(url_, 2);
-  db_->Migrate("satusehat-sync", {Migrations().at(0)});
+  db_->Migrate("satusehat-sync", {store::Migrations().at(0)});
   db_->InTransaction([&](klinik::Transaction& tx) {
     for (const char* sql :
          {"INSERT INTO sync_jobs (job_id, source_event_id, source_event_type, patient_id, kind, "
@@ -268,11 +267,11 @@ TEST_P(JobStoreTest, MigrationTwoConvertsWaitingDependents) {
       tx.Execute(sql);
     }
   });
-  db_->Migrate("satusehat-sync", Migrations());
+  db_->Migrate("satusehat-sync", store::Migrations());
   std::vector<JobRecord> claimed;
   ASSERT_THAT(ClaimRefs(&claimed), ElementsAre("encounter:scr-1"));
   auto observation = db_->Read(
-      [&](klinik::Transaction& tx) { return JobStore::Find(tx, kind::kObservation, "scr-1-x"); });
+      [&](klinik::Transaction& tx) { return store::Find(tx, kind::kObservation, "scr-1-x"); });
   ASSERT_TRUE(observation.has_value());
   EXPECT_EQ(observation->status, status::kPending);
   EXPECT_FALSE(observation->next_attempt_at.has_value());
