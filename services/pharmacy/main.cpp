@@ -1,11 +1,11 @@
 // pharmacy: the village pharmacy's stock ledger (services/pharmacy/README.md). Wiring only.
 #include "expiry_check.h"
+#include "grpc_service.h"
 #include "intake_handler.h"
 #include "klinik/service.h"
-#include "pharmacy_metrics.h"
-#include "pharmacy_service.h"
-#include "pharmacy_store.h"
+#include "service_metrics.h"
 #include "settings.h"
+#include "store.h"
 
 int main(int argc, char** argv) {
   return klinik::RunService(argc, argv, "pharmacy", [](klinik::ServiceRuntime& rt) {
@@ -13,9 +13,9 @@ int main(int argc, char** argv) {
     const auto& settings = rt.Add<Settings>(Settings::FromConfig(rt.config()));
     rt.Migrate("pharmacy", store::Migrations());
 
-    auto& metrics = rt.Add<PharmacyMetrics>(rt.metrics());
+    auto& metrics = rt.Add<ServiceMetrics>(rt.metrics());
     auto& intake = rt.Add<IntakeHandler>(settings, metrics);
-    auto& stock = rt.Add<PharmacyService>(rt.db(), settings);
+    auto& stock = rt.Add<GrpcService>(rt.db(), settings);
     auto& expiry = rt.Add<ExpiryCheck>(rt.db(), settings, metrics, rt.source());
 
     rt.AddConsumer({settings.intake_topic}, intake);

@@ -3,23 +3,24 @@
 #include <string>
 
 #include "fact_handler.h"
-#include "job_store.h"
+#include "grpc_service.h"
 #include "klinik/service.h"
 #include "klinik/topics.h"
+#include "service_metrics.h"
 #include "settings.h"
-#include "sync_status_service.h"
+#include "store.h"
 #include "sync_worker.h"
 
 int main(int argc, char** argv) {
   return klinik::RunService(argc, argv, "satusehat-sync", [](klinik::ServiceRuntime& rt) {
     using namespace satusehat_sync;
-    const auto& settings = rt.Add<SyncSettings>(SyncSettings::FromConfig(rt.config()));
-    rt.Migrate("satusehat-sync", Migrations());
+    const auto& settings = rt.Add<Settings>(Settings::FromConfig(rt.config()));
+    rt.Migrate("satusehat-sync", store::Migrations());
 
     // Handles to families in rt.metrics(): copied into each component that counts.
-    const WorkerMetrics metrics = WorkerMetrics::Register(rt.metrics());
+    const ServiceMetrics metrics = ServiceMetrics::Register(rt.metrics());
     auto& facts = rt.Add<FactHandler>();
-    auto& status = rt.Add<SyncStatusService>(rt.db());
+    auto& status = rt.Add<GrpcService>(rt.db());
     auto& tokens = rt.Add<TokenProvider>(settings, metrics.client);
     auto& gauges = rt.Add<JobGauges>(rt.db(), metrics);
 

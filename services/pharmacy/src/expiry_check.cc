@@ -4,7 +4,7 @@
 #include <set>
 
 #include "klinik/outbox.h"
-#include "pharmacy_store.h"
+#include "store.h"
 
 namespace pharmacy {
 

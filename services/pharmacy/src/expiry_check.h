@@ -8,7 +8,7 @@
 #include <string>
 
 #include "klinik/storage.h"
-#include "pharmacy_metrics.h"
+#include "service_metrics.h"
 #include "settings.h"
 #include "stock_alerts.h"
 
@@ -16,7 +16,7 @@ namespace pharmacy {
 
 class ExpiryCheck {
  public:
-  ExpiryCheck(klinik::Database& db, const Settings& settings, PharmacyMetrics& metrics,
+  ExpiryCheck(klinik::Database& db, const Settings& settings, ServiceMetrics& metrics,
               std::string source)
       : db_(db),
         settings_(settings),
@@ -30,7 +30,7 @@ class ExpiryCheck {
  private:
   klinik::Database& db_;
   const Settings& settings_;
-  PharmacyMetrics& metrics_;
+  ServiceMetrics& metrics_;
   StockAlerts alerts_;
   std::string source_;
 };

@@ -4,7 +4,7 @@
 
 #include "facts.h"
 #include "klinik/event_types.h"
-#include "pharmacy_store.h"
+#include "store.h"
 
 namespace pharmacy {
 namespace {
@@ -14,7 +14,7 @@ using K = klinik::v1::PharmacyIntake;
 
 }  // namespace
 
-IntakeHandler::IntakeHandler(const Settings& settings, PharmacyMetrics& metrics)
+IntakeHandler::IntakeHandler(const Settings& settings, ServiceMetrics& metrics)
     : settings_(settings), metrics_(metrics), alerts_(settings, metrics) {
   using klinik::InboundEvent;
   using klinik::OutboxWriter;

@@ -12,7 +12,7 @@
 
 #include "klinik/typed_handler.h"
 #include "klinik/v1/pharmacy.pb.h"
-#include "pharmacy_metrics.h"
+#include "service_metrics.h"
 #include "settings.h"
 #include "stock_alerts.h"
 
@@ -21,7 +21,7 @@ namespace pharmacy {
 class IntakeHandler final : public klinik::TypedHandler {
  public:
   // Takes PharmacyIntake on settings.intake_topic; publishes on settings.output_topic.
-  IntakeHandler(const Settings& settings, PharmacyMetrics& metrics);
+  IntakeHandler(const Settings& settings, ServiceMetrics& metrics);
 
  private:
   klinik::HandleResult Receive(const klinik::v1::ReceiveStock& m, klinik::OutboxWriter& out,
@@ -46,7 +46,7 @@ class IntakeHandler final : public klinik::TypedHandler {
   void RecordMovements(const StockLedger& ledger, klinik::OutboxWriter& out);
 
   const Settings& settings_;
-  PharmacyMetrics& metrics_;
+  ServiceMetrics& metrics_;
   StockAlerts alerts_;
 };
 

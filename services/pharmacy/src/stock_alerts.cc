@@ -4,7 +4,7 @@
 
 #include "alert_policy.h"
 #include "facts.h"
-#include "pharmacy_store.h"
+#include "store.h"
 
 namespace pharmacy {
 

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "klinik/outbox.h"
-#include "pharmacy_metrics.h"
+#include "service_metrics.h"
 #include "settings.h"
 #include "stock_ledger.h"
 
@@ -14,7 +14,7 @@ namespace pharmacy {
 
 class StockAlerts {
  public:
-  StockAlerts(const Settings& settings, PharmacyMetrics& metrics)
+  StockAlerts(const Settings& settings, ServiceMetrics& metrics)
       : settings_(settings), metrics_(metrics) {}
 
   // `ledger` holds every lot of the item. Usable stock is judged on the current day.
@@ -30,7 +30,7 @@ class StockAlerts {
 
  private:
   const Settings& settings_;
-  PharmacyMetrics& metrics_;
+  ServiceMetrics& metrics_;
 };
 
 }  // namespace pharmacy

@@ -12,8 +12,8 @@
 #include "klinik/metrics.h"
 #include "klinik/outbox.h"
 #include "klinik/time_util.h"
-#include "pharmacy_store.h"
 #include "pharmacy_test_util.h"
+#include "store.h"
 
 namespace pharmacy {
 namespace {
@@ -370,7 +370,7 @@ TEST(PharmacyIntakeHandler, CeTypeMismatchIsDeadLetterAndMovesNoStock) {
   settings.output_topic = "klinik.pharmacy.v1";
   settings.now = [] { return klinik::ToUnixMillis(klinik::Clock::now()); };
   klinik::Metrics registry("pharmacy-test");
-  PharmacyMetrics metrics(registry);
+  ServiceMetrics metrics(registry);
   IntakeHandler handler(settings, metrics);
   const std::string clinic = "clinic-ce";
 

@@ -92,7 +92,7 @@ NewReferral FromProto(const v1::RequestReferral& r) {
   return n;
 }
 
-NewReferral FromScreening(const v1::ScreeningCompleted& s, const ReferralConfig& config) {
+NewReferral FromScreening(const v1::ScreeningCompleted& s, const Settings& config) {
   NewReferral n;
   n.patient_id = s.patient_id();
   n.origin_clinic_id = s.clinic_id();

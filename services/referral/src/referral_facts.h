@@ -10,8 +10,8 @@
 #include "klinik/time_util.h"
 #include "klinik/v1/referral.pb.h"
 #include "klinik/v1/screening.pb.h"
-#include "referral_config.h"
 #include "referral_lifecycle.h"
+#include "settings.h"
 
 namespace referral {
 
@@ -24,7 +24,7 @@ namespace referral {
 [[nodiscard]] NewReferral FromProto(const klinik::v1::RequestReferral& request);
 // The automatic referral a ScreeningCompleted recommends, to the clinic's puskesmas.
 [[nodiscard]] NewReferral FromScreening(const klinik::v1::ScreeningCompleted& screening,
-                                        const ReferralConfig& config);
+                                        const Settings& config);
 // An intake command about an existing referral (its target is the message's referral_id).
 [[nodiscard]] Command ToCommand(const klinik::v1::AcceptReferral& m);
 [[nodiscard]] Command ToCommand(const klinik::v1::RejectReferral& m);

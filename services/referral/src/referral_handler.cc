@@ -10,8 +10,8 @@
 #include "klinik/v1/referral.pb.h"
 #include "klinik/v1/screening.pb.h"
 #include "referral_facts.h"
-#include "referral_store.h"
 #include "referral_validation.h"
+#include "store.h"
 
 namespace referral {
 namespace {
@@ -53,7 +53,7 @@ struct Refused {
   std::vector<Violation> reasons;
 };
 
-HandleResult PublishRefusal(klinik::OutboxWriter& out, const Refused& r, ReferralMetrics* metrics) {
+HandleResult PublishRefusal(klinik::OutboxWriter& out, const Refused& r, ServiceMetrics* metrics) {
   v1::ReferralEvent e;
   auto* f = e.mutable_referral_transition_rejected();
   f->set_referral_id(r.referral_id);
@@ -98,7 +98,7 @@ Violation Explain(Refusal refusal, Action action, Status current) {
 }  // namespace
 
 void RecordDecision(klinik::OutboxWriter& out, const Decision& d, bool is_new,
-                    ReferralMetrics* metrics) {
+                    ServiceMetrics* metrics) {
   auto& tx = out.tx();
   if (is_new)
     store::Insert(tx, d.next);
@@ -123,8 +123,8 @@ void ReferralHandler::OnCommand(int intake_case) {
       });
 }
 
-ReferralHandler::ReferralHandler(ReferralConfig config, ReferralLifecycle lifecycle,
-                                 ReferralMetrics& metrics)
+ReferralHandler::ReferralHandler(Settings config, ReferralLifecycle lifecycle,
+                                 ServiceMetrics& metrics)
     : config_(std::move(config)), lifecycle_(std::move(lifecycle)), metrics_(&metrics) {
   using klinik::InboundEvent;
   using klinik::OutboxWriter;

@@ -12,9 +12,9 @@
 
 #include "klinik/outbox.h"
 #include "klinik/typed_handler.h"
-#include "referral_config.h"
 #include "referral_lifecycle.h"
-#include "referral_metrics.h"
+#include "service_metrics.h"
+#include "settings.h"
 
 namespace klinik::v1 {
 class RequestReferral;
@@ -26,12 +26,12 @@ namespace referral {
 // Writes a decision inside the outbox's transaction: the referral row (inserted when
 // `is_new`), one history row and one fact on klinik.referrals.v1 per step.
 void RecordDecision(klinik::OutboxWriter& out, const Decision& decision, bool is_new,
-                    ReferralMetrics* metrics);
+                    ServiceMetrics* metrics);
 
 class ReferralHandler final : public klinik::TypedHandler {
  public:
   // `metrics` must outlive the handler.
-  ReferralHandler(ReferralConfig config, ReferralLifecycle lifecycle, ReferralMetrics& metrics);
+  ReferralHandler(Settings config, ReferralLifecycle lifecycle, ServiceMetrics& metrics);
 
  private:
   // Msg is a ReferralIntake case about an existing referral (accept … cancel).
@@ -50,9 +50,9 @@ class ReferralHandler final : public klinik::TypedHandler {
   klinik::HandleResult ApplyCommand(const Command& command, const std::string& referral_id,
                                     std::string_view request_type, klinik::OutboxWriter& out);
 
-  ReferralConfig config_;
+  Settings config_;
   ReferralLifecycle lifecycle_;
-  ReferralMetrics* metrics_;  // never null
+  ServiceMetrics* metrics_;  // never null
 };
 
 }  // namespace referral

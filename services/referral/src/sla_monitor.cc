@@ -3,7 +3,7 @@
 #include "klinik/log.h"
 #include "klinik/outbox.h"
 #include "referral_handler.h"
-#include "referral_store.h"
+#include "store.h"
 
 namespace referral {
 

@@ -6,7 +6,7 @@
 
 #include "klinik/storage.h"
 #include "referral_lifecycle.h"
-#include "referral_metrics.h"
+#include "service_metrics.h"
 
 namespace referral {
 
@@ -14,7 +14,7 @@ class SlaMonitor {
  public:
   // `db` and `metrics` must outlive the monitor.
   SlaMonitor(klinik::Database& db, std::string source, ReferralLifecycle lifecycle,
-             ReferralMetrics& metrics)
+             ServiceMetrics& metrics)
       : db_(db), source_(std::move(source)), lifecycle_(std::move(lifecycle)), metrics_(metrics) {}
 
   // One scan; returns how many facts it wrote (the outbox relay is woken when > 0).
@@ -25,7 +25,7 @@ class SlaMonitor {
   klinik::Database& db_;
   std::string source_;
   ReferralLifecycle lifecycle_;
-  ReferralMetrics& metrics_;
+  ServiceMetrics& metrics_;
 };
 
 }  // namespace referral

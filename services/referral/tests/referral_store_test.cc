@@ -6,16 +6,16 @@
 
 #include <nlohmann/json.hpp>
 
+#include "grpc_service.h"
 #include "klinik/event_types.h"
 #include "klinik/outbox.h"
 #include "klinik/topics.h"
 #include "klinik/v1/referral.pb.h"
 #include "klinik/v1/screening.pb.h"
 #include "referral_facts.h"
-#include "referral_grpc.h"
 #include "referral_handler.h"
-#include "referral_store.h"
 #include "sla_monitor.h"
+#include "store.h"
 #include "test_infra.h"
 
 namespace referral {
@@ -156,9 +156,9 @@ class ReferralStoreTest : public ::testing::TestWithParam<std::string> {
   static constexpr const char* kPatient = "11111111-2222-4333-8444-555555555555";
   std::string url_;
   std::unique_ptr<klinik::Database> db_;
-  ReferralConfig config_;
+  Settings config_;
   klinik::Metrics registry_{"referral-test"};
-  ReferralMetrics metrics_{registry_};
+  ServiceMetrics metrics_{registry_};
   TimePoint now_ = klinik::FromUnixMillis(1795000000000);
   std::unique_ptr<ReferralHandler> handler_;
   std::unique_ptr<SlaMonitor> monitor_;
@@ -433,7 +433,7 @@ TEST_P(ReferralStoreTest, RejectedThenRetargetedThenFollowedToCompletionWithFull
   v1::GetReferralRequest req;
   req.set_referral_id(id);
   v1::GetReferralResponse resp;
-  ReferralGrpcService service(*db_);
+  GrpcService service(*db_);
   ASSERT_TRUE(service.GetReferral(nullptr, &req, &resp).ok());
   const auto& r = resp.referral();
   EXPECT_EQ(r.status(), v1::REFERRAL_STATUS_COMPLETED);
@@ -486,7 +486,7 @@ TEST_P(ReferralStoreTest, ListReferralsFiltersAndPagesNewestFirst) {
                              v1::URGENCY_ROUTINE, i % 2 == 0 ? "rs-even" : "rs-odd")),
               klinik::HandleResult::Kind::kApplied);
   }
-  ReferralGrpcService service(*db_);
+  GrpcService service(*db_);
   v1::ListReferralsRequest req;
   req.set_patient_id(kPatient);
   req.set_page_size(2);

@@ -7,9 +7,9 @@
 #include <functional>
 #include <limits>
 
-#include "referral_config.h"
 #include "referral_facts.h"
 #include "referral_validation.h"
+#include "settings.h"
 
 namespace referral {
 namespace {
@@ -113,9 +113,8 @@ TEST(Formats, Icd10AndReasonCodes) {
 
 // --- configuration ---
 
-TEST(ReferralConfig, DefaultsFollowDomainMd) {
-  ReferralConfig c =
-      ReferralConfig::FromConfig(klinik::Config(Env{{"KLINIK_DEFAULT_PUSKESMAS_ID", "pkm-x"}}));
+TEST(ReferralSettings, DefaultsFollowDomainMd) {
+  Settings c = Settings::FromConfig(klinik::Config(Env{{"KLINIK_DEFAULT_PUSKESMAS_ID", "pkm-x"}}));
   EXPECT_EQ(c.sla.urgent, 2h);
   EXPECT_EQ(c.sla.routine, 72h);
   EXPECT_EQ(c.sla.validity, 90 * 24h);
@@ -123,10 +122,10 @@ TEST(ReferralConfig, DefaultsFollowDomainMd) {
   EXPECT_EQ(c.PuskesmasFor("any-clinic"), "pkm-x");
 }
 
-TEST(ReferralConfig, BadValuesAreConfigErrorsNamingTheVariable) {
+TEST(ReferralSettings, BadValuesAreConfigErrorsNamingTheVariable) {
   auto error_of = [](std::map<std::string, std::string> env) -> std::string {
     try {
-      (void)ReferralConfig::FromConfig(klinik::Config(std::move(env)));
+      (void)Settings::FromConfig(klinik::Config(std::move(env)));
     } catch (const klinik::ConfigError& e) {
       return e.what();
     }
@@ -148,10 +147,10 @@ TEST(ReferralConfig, BadValuesAreConfigErrorsNamingTheVariable) {
               HasSubstr("KLINIK_CLINIC_PUSKESMAS_MAP"));
 }
 
-TEST(ReferralConfig, ClinicMapFileIsReadAndValidated) {
+TEST(ReferralSettings, ClinicMapFileIsReadAndValidated) {
   std::string path = ::testing::TempDir() + "/clinic_map.json";
   std::ofstream(path) << R"({"clinic-a": "pkm-a", "clinic-b": "pkm-b"})";
-  ReferralConfig c = ReferralConfig::FromConfig(klinik::Config(
+  Settings c = Settings::FromConfig(klinik::Config(
       Env{{"KLINIK_DEFAULT_PUSKESMAS_ID", "pkm-x"}, {"KLINIK_CLINIC_PUSKESMAS_MAP", path}}));
   EXPECT_EQ(c.PuskesmasFor("clinic-a"), "pkm-a");
   EXPECT_EQ(c.PuskesmasFor("clinic-b"), "pkm-b");
@@ -193,7 +192,7 @@ klinik::v1::ScreeningCompleted Screening() {
 }
 
 TEST(FromScreening, TargetsTheClinicsPuskesmasWithTheRecommendedReasonsAndUrgency) {
-  ReferralConfig config;
+  Settings config;
   config.default_puskesmas_id = "pkm-default";
   config.clinic_puskesmas = {{"clinic-a", "pkm-a"}};
   NewReferral n = FromScreening(Screening(), config);

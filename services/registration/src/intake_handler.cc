@@ -5,10 +5,10 @@
 #include "klinik/log.h"
 #include "klinik/topics.h"
 #include "klinik/v1/registration.pb.h"
-#include "patient_store.h"
 #include "proto_mapping.h"
 #include "reason_codes.h"
 #include "registrar.h"
+#include "store.h"
 
 namespace registration {
 namespace {
@@ -30,7 +30,7 @@ void AddFindings(const Findings& findings,
 
 }  // namespace
 
-IntakeHandler::IntakeHandler(RegistrationValidator validator, RegistrationMetrics& metrics,
+IntakeHandler::IntakeHandler(RegistrationValidator validator, ServiceMetrics& metrics,
                              std::function<klinik::TimePoint()> now)
     : validator_(std::move(validator)), metrics_(&metrics), now_(std::move(now)) {
   using klinik::v1::RegistrationIntake;
@@ -51,11 +51,10 @@ HandleResult IntakeHandler::Register(const RegistrationRequest& request,
   if (!validation.ok())
     return Reject(out, request.request_id, request.clinic_id, "", validation.reasons);
 
-  PatientStore store(out.tx());
   std::optional<PatientRecord> existing =
-      request.is_newborn()
-          ? store.FindNewborn(request.mother_nik, request.birth_date, request.birth_order)
-          : store.FindByNik(request.nik);
+      request.is_newborn() ? store::FindNewborn(out.tx(), request.mother_nik, request.birth_date,
+                                                request.birth_order)
+                           : store::FindByNik(out.tx(), request.nik);
   RegistrationDecision decision = DecideRegistration(request, existing);
   klinik::TimePoint now = now_();
   switch (decision.outcome) {
@@ -66,7 +65,7 @@ HandleResult IntakeHandler::Register(const RegistrationRequest& request,
       PatientRecord patient = NewPatient(request, klinik::NewUuid(), now);
       // A concurrent registration of the same identity makes this throw kUniqueViolation; the
       // consume loop retries the event and the retry takes the kMatched path.
-      store.Insert(patient);
+      store::Insert(out.tx(), patient);
       klinik::v1::PatientEvent fact = RegisteredFact(patient, validation.warnings, now);
       out.Publish(kFacts, patient.patient_id, patient.patient_id, fact);
       out.AfterCommit([m = metrics_] { m->Count("registered", "none"); });
@@ -103,8 +102,8 @@ HandleResult IntakeHandler::UpdateContact(const ContactUpdateRequest& request,
   if (!validation.ok())
     return Reject(out, request.request_id, request.clinic_id, named_patient, validation.reasons);
 
-  PatientStore store(out.tx());
-  std::optional<PatientRecord> current = store.FindById(request.patient_id, /*for_update=*/true);
+  std::optional<PatientRecord> current =
+      store::FindById(out.tx(), request.patient_id, /*for_update=*/true);
   if (!current) {
     return Reject(
         out, request.request_id, request.clinic_id, named_patient,
@@ -112,7 +111,7 @@ HandleResult IntakeHandler::UpdateContact(const ContactUpdateRequest& request,
   }
   klinik::TimePoint now = now_();
   ContactChange change = ApplyContactUpdate(*current, request, now);
-  if (!change.changed_fields.empty()) store.UpdateContact(change.updated);
+  if (!change.changed_fields.empty()) store::UpdateContact(out.tx(), change.updated);
 
   // Published even when nothing differed: the app waits for an answer to its request_id.
   klinik::v1::PatientEvent fact;

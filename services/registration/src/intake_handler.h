@@ -11,8 +11,8 @@
 
 #include "klinik/typed_handler.h"
 #include "patient.h"
-#include "registration_metrics.h"
 #include "registration_validator.h"
+#include "service_metrics.h"
 
 namespace registration {
 
@@ -20,7 +20,7 @@ class IntakeHandler final : public klinik::TypedHandler {
  public:
   // Takes RegistrationIntake on the topic it is subscribed to (KLINIK_REGISTRATION_INTAKE_TOPIC).
   // `metrics` must outlive the handler.
-  IntakeHandler(RegistrationValidator validator, RegistrationMetrics& metrics,
+  IntakeHandler(RegistrationValidator validator, ServiceMetrics& metrics,
                 std::function<klinik::TimePoint()> now = klinik::Clock::now);
 
  private:
@@ -32,7 +32,7 @@ class IntakeHandler final : public klinik::TypedHandler {
                               const Findings& reasons);
 
   RegistrationValidator validator_;
-  RegistrationMetrics* metrics_;  // never null
+  ServiceMetrics* metrics_;  // never null
   std::function<klinik::TimePoint()> now_;
 };
 

@@ -11,7 +11,7 @@
 #include "klinik/metrics.h"
 #include "klinik/outbox.h"
 #include "klinik/topics.h"
-#include "patient_store.h"
+#include "store.h"
 #include "test_support.h"
 
 namespace registration {
@@ -35,7 +35,7 @@ class IntakeHandlerTest : public ::testing::TestWithParam<std::string> {
     url_ = testing::FreshDatabase(GetParam());
     db_ = klinik::Database::Open(url_, 4);
     db_->Migrate("klinik_platform", klinik::PlatformMigrations());
-    db_->Migrate("registration", Migrations(db_->dialect()));
+    db_->Migrate("registration", store::Migrations(db_->dialect()));
   }
 
   IntakeHandler MakeHandler() {
@@ -98,7 +98,7 @@ class IntakeHandlerTest : public ::testing::TestWithParam<std::string> {
   std::string url_;
   std::unique_ptr<klinik::Database> db_;
   klinik::Metrics registry_{"registration-test"};
-  RegistrationMetrics metrics_{registry_};
+  ServiceMetrics metrics_{registry_};
 };
 
 TEST_P(IntakeHandlerTest, NewNikIsRegisteredWithAFactKeyedByTheNewPatientId) {
@@ -234,7 +234,7 @@ TEST_P(IntakeHandlerTest, ContactUpdateChangesThePatientAndNamesTheFields) {
       (std::vector<std::string>{"address", "phone"}));
   EXPECT_EQ(facts[1].key, id);
   EXPECT_EQ(facts[1].ce_type, types::kPatientUpdated);
-  auto stored = db_->Read([&](klinik::Transaction& tx) { return PatientStore(tx).FindById(id); });
+  auto stored = db_->Read([&](klinik::Transaction& tx) { return store::FindById(tx, id); });
   ASSERT_TRUE(stored);
   EXPECT_EQ(stored->phone, "+6281111111111");
   EXPECT_EQ(stored->address.village_code, "64.72.05.2001");
@@ -290,7 +290,7 @@ TEST_P(IntakeHandlerTest, CeTypeMismatchIsDeadLetterAndChangesNothing) {
   *registration.mutable_register_patient() = Registration("req-2", 2);
 
   auto phone = [&] {
-    return db_->Read([&](klinik::Transaction& tx) { return PatientStore(tx).FindById(id)->phone; });
+    return db_->Read([&](klinik::Transaction& tx) { return store::FindById(tx, id)->phone; });
   };
   const std::string phone_before = phone();
 

@@ -420,7 +420,7 @@ TEST(RegistrationGrpc, GrpcurlListsTheDirectoryAndFindsAPatientByNik) {
   EXPECT_EQ(service.Wait(30s), 0);
 }
 
-TEST(RegistrationConfig, BadIntakeTopicExitsWithOneLineNamingTheVariable) {
+TEST(RegistrationSettings, BadIntakeTopicExitsWithOneLineNamingTheVariable) {
   kt::ChildProcess service(Binary(), {},
                            {{"KLINIK_DATABASE_URL", kt::FreshSqliteDatabase()},
                             {"KLINIK_KAFKA_BOOTSTRAP_SERVERS", kt::KafkaBootstrap()},

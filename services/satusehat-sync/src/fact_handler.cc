@@ -1,13 +1,13 @@
 #include "fact_handler.h"
 
 #include "job_plan.h"
-#include "job_store.h"
 #include "klinik/log.h"
 #include "klinik/topics.h"
 #include "klinik/v1/pharmacy.pb.h"
 #include "klinik/v1/referral.pb.h"
 #include "klinik/v1/registration.pb.h"
 #include "klinik/v1/screening.pb.h"
+#include "store.h"
 
 namespace satusehat_sync {
 namespace {
@@ -20,8 +20,8 @@ using klinik::OutboxWriter;
 // The jobs keep the fact's ce_type, which TypedHandler checked against the case it holds.
 HandleResult Store(const InboundEvent& event, OutboxWriter& out, const std::string& patient_id,
                    const google::protobuf::MessageLite& fact, const std::vector<PlannedJob>& jobs) {
-  int added = JobStore::AddJobs(out.tx(), event.ce.id, event.ce.type, patient_id,
-                                fact.SerializeAsString(), jobs, klinik::Clock::now());
+  int added = store::AddJobs(out.tx(), event.ce.id, event.ce.type, patient_id,
+                             fact.SerializeAsString(), jobs, klinik::Clock::now());
   klinik::log::Debug("sync jobs planned",
                      {{"ce_id", event.ce.id}, {"ce_type", event.ce.type}, {"jobs", added}});
   return HandleResult::Applied();
@@ -32,7 +32,7 @@ HandleResult Registered(const v1::PatientRegistered& p, const InboundEvent& even
   if (!klinik::IsUuid(p.patient_id()))
     return HandleResult::DeadLetter("PatientRegistered without a patient_id UUID");
   // A newborn without a NIK of their own cannot be found by NIK; its jobs wait (see README).
-  JobStore::RememberPatient(out.tx(), p.patient_id(), p.nik());
+  store::RememberPatient(out.tx(), p.patient_id(), p.nik());
   return Store(event, out, p.patient_id(), p, PlanPatient(p));
 }
 

@@ -18,14 +18,14 @@
 // was not attempted (a dependency not synced yet) never uses up the attempts.
 //
 //   JobTransition next = NextState(job, outcome, rules, klinik::ToUnixMillis(now), jitter(rng));
-//   JobStore::Save(tx, next.job, now);
+//   store::Save(tx, next.job, now);
 #pragma once
 
 #include <cstdint>
 
-#include "job_store.h"
 #include "policies.h"
 #include "push_outcome.h"
+#include "store.h"
 
 namespace satusehat_sync {
 

@@ -80,7 +80,7 @@ class JobPush {
     if (nik_it == cache_.niks.end()) {
       nik_it = cache_.niks
                    .emplace(job_.patient_id, db_.Read([&](klinik::Transaction& tx) {
-                     return JobStore::PatientNik(tx, job_.patient_id);
+                     return store::PatientNik(tx, job_.patient_id);
                    }))
                    .first;
     }
@@ -110,7 +110,7 @@ class JobPush {
                                  const std::string& nik, const char* not_found_reason) {
     const std::pair<std::string, std::string> key{std::string(who), nik};
     auto cached = ClaimCache::Get(cache_.ihs, key, [&] {
-      return db_.Read([&](klinik::Transaction& tx) { return JobStore::CachedIhs(tx, who, nik); });
+      return db_.Read([&](klinik::Transaction& tx) { return store::CachedIhs(tx, who, nik); });
     });
     if (cached) return cached;
     HttpResponse r = client_.Get(
@@ -127,23 +127,21 @@ class JobPush {
       stop_ = Answered(r, push::Waiting{{not_found_reason, type + " search by NIK found nobody"}});
       return std::nullopt;
     }
-    db_.InTransaction([&](klinik::Transaction& tx) {
-      JobStore::CacheIhs(tx, who, nik, *id, klinik::Clock::now());
-    });
+    db_.InTransaction(
+        [&](klinik::Transaction& tx) { store::CacheIhs(tx, who, nik, *id, klinik::Clock::now()); });
     cache_.ihs[key] = *id;
     return id;
   }
 
   std::optional<std::string> Synced(std::string_view k, const std::string& ref) {
     return ClaimCache::Get(cache_.synced, std::pair<std::string, std::string>{k, ref}, [&] {
-      return db_.Read([&](klinik::Transaction& tx) { return JobStore::SyncedId(tx, k, ref); });
+      return db_.Read([&](klinik::Transaction& tx) { return store::SyncedId(tx, k, ref); });
     });
   }
 
   std::optional<SourceFact> Source(const std::string& source_event_id) {
     return ClaimCache::Get(cache_.sources, source_event_id, [&] {
-      return db_.Read(
-          [&](klinik::Transaction& tx) { return JobStore::Source(tx, source_event_id); });
+      return db_.Read([&](klinik::Transaction& tx) { return store::Source(tx, source_event_id); });
     });
   }
 
@@ -302,9 +300,9 @@ class JobPush {
   PushOutcome ReferralUpdate() {
     auto created =
         db_.Read([&](klinik::Transaction& tx) -> std::optional<std::pair<JobRecord, SourceFact>> {
-          auto j = JobStore::Find(tx, kind::kServiceRequest, job_.local_reference);
+          auto j = store::Find(tx, kind::kServiceRequest, job_.local_reference);
           if (!j || j->status != status::kSynced) return std::nullopt;
-          auto src = JobStore::Source(tx, j->source_event_id);
+          auto src = store::Source(tx, j->source_event_id);
           if (!src) return std::nullopt;
           return std::make_pair(*j, *src);
         });

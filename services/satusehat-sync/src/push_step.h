@@ -19,8 +19,8 @@
 
 #include "fhir_client.h"
 #include "fhir_mapping.h"
-#include "job_store.h"
 #include "push_outcome.h"
+#include "store.h"
 
 namespace satusehat_sync {
 

@@ -122,7 +122,7 @@ void ClientMetrics::Response(const std::string& code) const {
   if (responses != nullptr) responses->Add({{"code", code}}).Increment();
 }
 
-TokenProvider::TokenProvider(const SyncSettings& settings, ClientMetrics metrics)
+TokenProvider::TokenProvider(const Settings& settings, ClientMetrics metrics)
     : settings_(settings),
       metrics_(metrics),
       bucket_(settings.rate, std::max(1.0, settings.rate)) {}
@@ -184,7 +184,7 @@ void TokenProvider::Invalidate(const std::string& token) {
   if (token_ == token) token_.clear();
 }
 
-SatuSehatClient::SatuSehatClient(const SyncSettings& settings, TokenProvider& tokens,
+SatuSehatClient::SatuSehatClient(const Settings& settings, TokenProvider& tokens,
                                  ClientMetrics metrics)
     : settings_(settings), tokens_(tokens), metrics_(metrics), curl_(std::make_unique<Curl>()) {}
 

@@ -42,7 +42,7 @@ class Curl;
 // Shared OAuth token and request rate of one process.
 class TokenProvider {
  public:
-  TokenProvider(const SyncSettings& settings, ClientMetrics metrics);
+  TokenProvider(const Settings& settings, ClientMetrics metrics);
   // A valid token, logging in with `curl` when needed; nullopt when the login failed (then
   // `failure` tells why).
   std::optional<std::string> Get(Curl& curl, HttpResponse* failure);
@@ -52,7 +52,7 @@ class TokenProvider {
   void Throttle();
 
  private:
-  const SyncSettings& settings_;
+  const Settings& settings_;
   ClientMetrics metrics_;
   std::mutex mutex_;
   std::string token_;
@@ -65,7 +65,7 @@ class TokenProvider {
 // The FhirClient of the running service.
 class SatuSehatClient final : public FhirClient {
  public:
-  SatuSehatClient(const SyncSettings& settings, TokenProvider& tokens, ClientMetrics metrics);
+  SatuSehatClient(const Settings& settings, TokenProvider& tokens, ClientMetrics metrics);
   ~SatuSehatClient() override;
   SatuSehatClient(const SatuSehatClient&) = delete;
   SatuSehatClient& operator=(const SatuSehatClient&) = delete;
@@ -77,7 +77,7 @@ class SatuSehatClient final : public FhirClient {
  private:
   HttpResponse Send(const std::string& method, const std::string& path, const std::string* body);
 
-  const SyncSettings& settings_;
+  const Settings& settings_;
   TokenProvider& tokens_;
   ClientMetrics metrics_;
   std::unique_ptr<Curl> curl_;

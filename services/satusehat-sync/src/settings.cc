@@ -24,8 +24,8 @@ std::string Id(const klinik::Config& config, std::string_view name) {
 
 }  // namespace
 
-SyncSettings SyncSettings::FromConfig(const klinik::Config& config) {
-  SyncSettings s;
+Settings Settings::FromConfig(const klinik::Config& config) {
+  Settings s;
   s.auth_url = BaseUrl(config, "KLINIK_SATUSEHAT_AUTH_URL",
                        "https://api-satusehat-stg.dto.kemkes.go.id/oauth2/v1");
   s.fhir_url = BaseUrl(config, "KLINIK_SATUSEHAT_FHIR_URL",

@@ -11,7 +11,7 @@
 
 namespace satusehat_sync {
 
-struct SyncSettings {
+struct Settings {
   std::string auth_url;       // KLINIK_SATUSEHAT_AUTH_URL: OAuth base, …/oauth2/v1
   std::string fhir_url;       // KLINIK_SATUSEHAT_FHIR_URL: FHIR base, …/fhir-r4/v1
   fhir::FhirSite site;        // KLINIK_SATUSEHAT_ORG_ID, KLINIK_SATUSEHAT_LOCATION_ID
@@ -31,7 +31,7 @@ struct SyncSettings {
   std::chrono::milliseconds lease{300000};           // KLINIK_SYNC_LEASE: in_flight claim lifetime
   int workers = 1;                                   // KLINIK_SYNC_WORKERS: push threads
 
-  static SyncSettings FromConfig(const klinik::Config& config);
+  static Settings FromConfig(const klinik::Config& config);
 };
 
 }  // namespace satusehat_sync

@@ -67,23 +67,8 @@ void LogRecorded(const JobTransition& next, bool saved) {
 
 }  // namespace
 
-WorkerMetrics WorkerMetrics::Register(klinik::Metrics& metrics) {
-  WorkerMetrics m;
-  m.jobs = &metrics.AddGauge("klinik_sync_jobs", "SatuSehat sync jobs by status");
-  m.push_seconds = &metrics
-                        .AddHistogram("klinik_satusehat_push_seconds",
-                                      "Time to send one sync job to SatuSehat, lookups included")
-                        .Add({}, klinik::Metrics::LatencyBuckets());
-  m.oldest_pending_age = &metrics
-                              .AddGauge("klinik_sync_oldest_pending_age_seconds",
-                                        "Age of the oldest pending or in-flight sync job")
-                              .Add({});
-  m.client = ClientMetrics::Register(metrics);
-  return m;
-}
-
-SyncWorker::SyncWorker(klinik::Database& db, const SyncSettings& settings, TokenProvider& tokens,
-                       WorkerMetrics metrics, std::string fact_source,
+SyncWorker::SyncWorker(klinik::Database& db, const Settings& settings, TokenProvider& tokens,
+                       ServiceMetrics metrics, std::string fact_source,
                        std::function<void()> wake_outbox, std::function<void()> wake_workers)
     : db_(db),
       settings_(settings),
@@ -106,15 +91,15 @@ bool SyncWorker::RunOnce(const std::atomic<bool>& stop) {
   size_t next = 0;
   // Claimed jobs this run does not get to go back at once (stopping, circuit, Retry-After).
   auto give_back = [&] {
-    JobStore::ReleaseClaims(db_, {claimed.begin() + static_cast<ptrdiff_t>(next), claimed.end()},
-                            klinik::Clock::now());
+    store::ReleaseClaims(db_, {claimed.begin() + static_cast<ptrdiff_t>(next), claimed.end()},
+                         klinik::Clock::now());
   };
   try {
     while (!stop) {
       auto now = std::chrono::steady_clock::now();
       if (now < paused_until_ || !breaker_.Allow(now)) break;
       if (next == claimed.size()) {
-        claimed = JobStore::ClaimDue(db_, klinik::Clock::now(), settings_.lease);
+        claimed = store::ClaimDue(db_, klinik::Clock::now(), settings_.lease);
         next = 0;
         cache_->Clear();
         if (claimed.empty()) {
@@ -188,15 +173,15 @@ SyncWorker::Saved SyncWorker::Save(const JobTransition& next, klinik::TimePoint 
   Saved result;
   result.saved = db_.InTransaction([&](klinik::Transaction& tx) {
     result.released = 0;
-    if (!JobStore::Save(tx, j, now)) return false;
+    if (!store::Save(tx, j, now)) return false;
     if (next.fact == JobFact::kResourceSynced)
-      result.released = JobStore::ReleaseDependents(tx, j, now);
+      result.released = store::ReleaseDependents(tx, j, now);
     klinik::OutboxWriter out(tx, fact_source_);
     if (next.fact == JobFact::kResourceSynced) {
       klinik::v1::SatuSehatEvent fact = ResourceSyncedFact(j, now);
       out.Publish(klinik::topics::kSatuSehat, j.patient_id, j.patient_id, fact);
     } else if (next.fact == JobFact::kSyncFailed) {
-      (void)JobStore::MarkDependentsBlocked(tx, j, now);
+      (void)store::MarkDependentsBlocked(tx, j, now);
       klinik::v1::SatuSehatEvent fact = SyncFailedFact(j, now);
       out.Publish(klinik::topics::kSatuSehat, j.patient_id, j.patient_id, fact);
     }
@@ -216,11 +201,11 @@ bool JobGauges::Run(std::chrono::milliseconds sweep_interval) {
   if (steady >= swept_at_) {
     swept_at_ = steady + sweep_interval;
     released = db_.InTransaction(
-        [](klinik::Transaction& tx) { return JobStore::ReleaseReady(tx, klinik::Clock::now()); });
+        [](klinik::Transaction& tx) { return store::ReleaseReady(tx, klinik::Clock::now()); });
     if (released > 0) klinik::log::Info("waiting sync jobs released", {{"jobs", released}});
   }
   auto [counts, oldest] = db_.Read([](klinik::Transaction& tx) {
-    return std::make_pair(JobStore::CountByStatus(tx), JobStore::OldestPendingCreatedAt(tx));
+    return std::make_pair(store::CountByStatus(tx), store::OldestPendingCreatedAt(tx));
   });
   if (metrics_.jobs != nullptr) {
     for (std::string_view s : {status::kPending, status::kWaitingForPatient, status::kInFlight,

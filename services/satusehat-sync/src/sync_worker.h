@@ -12,35 +12,27 @@
 #include <random>
 #include <string>
 
-#include "job_store.h"
 #include "job_transition.h"
 #include "policies.h"
 #include "push_outcome.h"
 #include "satusehat_client.h"
+#include "service_metrics.h"
 #include "settings.h"
+#include "store.h"
 
 namespace klinik {
 class Database;
-class Metrics;
 }  // namespace klinik
 
 namespace satusehat_sync {
 
 struct ClaimCache;
 
-struct WorkerMetrics {
-  prometheus::Family<prometheus::Gauge>* jobs = nullptr;  // klinik_sync_jobs{status}
-  prometheus::Histogram* push_seconds = nullptr;          // klinik_satusehat_push_seconds
-  prometheus::Gauge* oldest_pending_age = nullptr;        // klinik_sync_oldest_pending_age_seconds
-  ClientMetrics client;
-  static WorkerMetrics Register(klinik::Metrics& metrics);
-};
-
 class SyncWorker {
  public:
   // `wake_outbox` after a fact was written; `wake_workers` after jobs became due.
-  SyncWorker(klinik::Database& db, const SyncSettings& settings, TokenProvider& tokens,
-             WorkerMetrics metrics, std::string fact_source, std::function<void()> wake_outbox,
+  SyncWorker(klinik::Database& db, const Settings& settings, TokenProvider& tokens,
+             ServiceMetrics metrics, std::string fact_source, std::function<void()> wake_outbox,
              std::function<void()> wake_workers);
 
   // Sends due jobs until none is due, the circuit is open, SatuSehat asked us to wait, or
@@ -63,8 +55,8 @@ class SyncWorker {
   void Wake(const JobTransition& next, const Saved& saved);
 
   klinik::Database& db_;
-  const SyncSettings& settings_;
-  WorkerMetrics metrics_;
+  const Settings& settings_;
+  ServiceMetrics metrics_;
   SatuSehatClient client_;
   std::string fact_source_;
   std::function<void()> wake_outbox_;
@@ -80,14 +72,14 @@ class SyncWorker {
 // one task per process, and the ReleaseReady sweep.
 class JobGauges {
  public:
-  JobGauges(klinik::Database& db, WorkerMetrics metrics) : db_(db), metrics_(metrics) {}
+  JobGauges(klinik::Database& db, ServiceMetrics metrics) : db_(db), metrics_(metrics) {}
   // Refreshes the gauges; sweeps for waiting jobs that are ready at most every
   // `sweep_interval`. Returns true when the sweep made jobs due.
   bool Run(std::chrono::milliseconds sweep_interval);
 
  private:
   klinik::Database& db_;
-  WorkerMetrics metrics_;
+  ServiceMetrics metrics_;
   SteadyTime swept_at_{};
 };
 

@@ -5,13 +5,13 @@
 
 #include <gtest/gtest.h>
 
-#include "job_store.h"
 #include "klinik/outbox.h"
 #include "klinik/topics.h"
 #include "klinik/v1/pharmacy.pb.h"
 #include "klinik/v1/referral.pb.h"
 #include "klinik/v1/registration.pb.h"
 #include "klinik/v1/screening.pb.h"
+#include "store.h"
 #include "test_infra.h"
 
 namespace satusehat_sync {
@@ -104,7 +104,7 @@ class FactHandlerTest : public ::testing::Test {
   void SetUp() override {
     db_ = klinik::Database::Open(klinik::testing::FreshSqliteDatabase(), 2);
     db_->Migrate("klinik_platform", klinik::PlatformMigrations());
-    db_->Migrate("satusehat-sync", Migrations());
+    db_->Migrate("satusehat-sync", store::Migrations());
   }
 
   // One event in one transaction, as the consume loop runs it.

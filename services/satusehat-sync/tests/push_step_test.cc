@@ -13,9 +13,9 @@
 #include <nlohmann/json.hpp>
 
 #include "job_plan.h"
-#include "job_store.h"
 #include "klinik/event_types.h"
 #include "klinik/outbox.h"
+#include "store.h"
 #include "test_infra.h"
 
 namespace satusehat_sync {
@@ -155,7 +155,7 @@ class PushStepTest : public ::testing::Test {
   void SetUp() override {
     db_ = klinik::Database::Open(klinik::testing::FreshSqliteDatabase(), 2);
     db_->Migrate("klinik_platform", klinik::PlatformMigrations());
-    db_->Migrate("satusehat-sync", Migrations());
+    db_->Migrate("satusehat-sync", store::Migrations());
   }
 
   void TearDown() override { EXPECT_EQ(client_.unanswered(), 0u) << "scripted answers left"; }
@@ -165,39 +165,39 @@ class PushStepTest : public ::testing::Test {
   void RegisterAndScreen(const std::string& nik = kPatientNik,
                          const std::string& examiner_nik = kExaminerNik) {
     db_->InTransaction([&](klinik::Transaction& tx) {
-      JobStore::RememberPatient(tx, kPatientId, nik);
+      store::RememberPatient(tx, kPatientId, nik);
       AddSource(tx, "src-screening",
                 std::string(klinik::CeType<klinik::v1::ScreeningEvent>(
                     klinik::v1::ScreeningEvent::kScreeningCompleted)),
                 Screening(kPatientId, examiner_nik).SerializeAsString(),
                 PlanScreening(Screening(kPatientId, examiner_nik)));
       if (!examiner_nik.empty())
-        JobStore::CacheIhs(tx, "practitioner", examiner_nik, "N10000001", klinik::Clock::now());
+        store::CacheIhs(tx, "practitioner", examiner_nik, "N10000001", klinik::Clock::now());
     });
   }
 
   void KnowPatientIhs() {
     db_->InTransaction([&](klinik::Transaction& tx) {
-      JobStore::CacheIhs(tx, "patient", kPatientNik, "P0001", klinik::Clock::now());
+      store::CacheIhs(tx, "patient", kPatientNik, "P0001", klinik::Clock::now());
     });
   }
 
   static void AddSource(klinik::Transaction& tx, const std::string& source_event_id,
                         std::string_view type, const std::string& payload,
                         const std::vector<PlannedJob>& jobs) {
-    JobStore::AddJobs(tx, source_event_id, std::string(type), kPatientId, payload, jobs,
-                      klinik::Clock::now());
+    store::AddJobs(tx, source_event_id, std::string(type), kPatientId, payload, jobs,
+                   klinik::Clock::now());
   }
 
   JobRecord Job(std::string_view k, const std::string& ref) {
-    auto job = db_->Read([&](klinik::Transaction& tx) { return JobStore::Find(tx, k, ref); });
+    auto job = db_->Read([&](klinik::Transaction& tx) { return store::Find(tx, k, ref); });
     EXPECT_TRUE(job) << k << " " << ref;
     return job.value_or(JobRecord{});
   }
 
   // Claims the job as a worker would and records it synced with `id`, releasing its dependents.
   void MarkSynced(std::string_view k, const std::string& ref, const std::string& id) {
-    std::vector<JobRecord> claimed = JobStore::ClaimDue(*db_, klinik::Clock::now(), 5min);
+    std::vector<JobRecord> claimed = store::ClaimDue(*db_, klinik::Clock::now(), 5min);
     std::vector<JobRecord> others;
     std::optional<JobRecord> mine;
     for (JobRecord& j : claimed) {
@@ -207,14 +207,14 @@ class PushStepTest : public ::testing::Test {
         others.push_back(j);
       }
     }
-    JobStore::ReleaseClaims(*db_, others, klinik::Clock::now());
+    store::ReleaseClaims(*db_, others, klinik::Clock::now());
     ASSERT_TRUE(mine) << k << " " << ref << " is not due";
     mine->status = status::kSynced;
     mine->satusehat_id = id;
     mine->next_attempt_at.reset();
     db_->InTransaction([&](klinik::Transaction& tx) {
-      ASSERT_TRUE(JobStore::Save(tx, *mine, klinik::Clock::now()));
-      JobStore::ReleaseDependents(tx, *mine, klinik::Clock::now());
+      ASSERT_TRUE(store::Save(tx, *mine, klinik::Clock::now()));
+      store::ReleaseDependents(tx, *mine, klinik::Clock::now());
     });
   }
 
@@ -254,14 +254,14 @@ TEST_F(PushStepTest, EncounterIsCreatedForThePatientFoundByNik) {
   EXPECT_EQ(body["identifier"][0]["value"], kScreeningId);
   // The IHS number is kept: the next claim does not search again.
   EXPECT_EQ(db_->Read([](klinik::Transaction& tx) {
-    return JobStore::CachedIhs(tx, "patient", kPatientNik);
+    return store::CachedIhs(tx, "patient", kPatientNik);
   }),
             "P0001");
 }
 
 TEST_F(PushStepTest, PatientLookupIsSyncedWithTheIhsNumber) {
   db_->InTransaction([&](klinik::Transaction& tx) {
-    JobStore::RememberPatient(tx, kPatientId, kPatientNik);
+    store::RememberPatient(tx, kPatientId, kPatientNik);
     v1::PatientEvent registered;
     registered.mutable_patient_registered()->set_patient_id(kPatientId);
     registered.mutable_patient_registered()->set_nik(kPatientNik);
@@ -300,8 +300,7 @@ TEST_F(PushStepTest, PatientWithoutRegistrationOrNikWaitsWithoutAsking) {
   ASSERT_TRUE(std::holds_alternative<push::Waiting>(unknown.result));
   EXPECT_EQ(Reason(unknown), "PATIENT_UNKNOWN");
 
-  db_->InTransaction(
-      [&](klinik::Transaction& tx) { JobStore::RememberPatient(tx, kPatientId, ""); });
+  db_->InTransaction([&](klinik::Transaction& tx) { store::RememberPatient(tx, kPatientId, ""); });
   PushOutcome newborn = Push(Job(kind::kEncounter, kScreeningId));
   ASSERT_TRUE(std::holds_alternative<push::Waiting>(newborn.result));
   EXPECT_EQ(Reason(newborn), "PATIENT_NIK_MISSING");
@@ -583,9 +582,9 @@ TEST_F(PushStepTest, FailedUpdateIsRetriedWithoutASearch) {
 
 TEST_F(PushStepTest, EndedReferralPutsItsServiceRequest) {
   db_->InTransaction([&](klinik::Transaction& tx) {
-    JobStore::RememberPatient(tx, kPatientId, kPatientNik);
-    JobStore::CacheIhs(tx, "patient", kPatientNik, "P0001", klinik::Clock::now());
-    JobStore::CacheIhs(tx, "practitioner", kExaminerNik, "N10000001", klinik::Clock::now());
+    store::RememberPatient(tx, kPatientId, kPatientNik);
+    store::CacheIhs(tx, "patient", kPatientNik, "P0001", klinik::Clock::now());
+    store::CacheIhs(tx, "practitioner", kExaminerNik, "N10000001", klinik::Clock::now());
     v1::ReferralEvent created;
     auto* r = created.mutable_referral_created();
     r->set_referral_id(kReferralId);

@@ -20,17 +20,17 @@ std::map<std::string, std::string> Valid() {
 
 std::string ErrorOf(std::map<std::string, std::string> values) {
   try {
-    (void)SyncSettings::FromConfig(klinik::Config(std::move(values)));
+    (void)Settings::FromConfig(klinik::Config(std::move(values)));
   } catch (const klinik::ConfigError& e) {
     return e.what();
   }
   return "";
 }
 
-TEST(SyncSettings, DefaultsPointAtStagingAndTrailingSlashesAreDropped) {
+TEST(Settings, DefaultsPointAtStagingAndTrailingSlashesAreDropped) {
   auto values = Valid();
   values["KLINIK_SATUSEHAT_FHIR_URL"] = "http://127.0.0.1:8080/fhir-r4/v1/";
-  SyncSettings s = SyncSettings::FromConfig(klinik::Config(values));
+  Settings s = Settings::FromConfig(klinik::Config(values));
   EXPECT_EQ(s.auth_url, "https://api-satusehat-stg.dto.kemkes.go.id/oauth2/v1");
   EXPECT_EQ(s.fhir_url, "http://127.0.0.1:8080/fhir-r4/v1");
   EXPECT_EQ(s.site.org_id, "10000004");
@@ -39,7 +39,7 @@ TEST(SyncSettings, DefaultsPointAtStagingAndTrailingSlashesAreDropped) {
   EXPECT_EQ(s.max_attempts, 10);
 }
 
-TEST(SyncSettings, EachBadValueNamesItsVariable) {
+TEST(Settings, EachBadValueNamesItsVariable) {
   struct Case {
     std::string variable;
     std::string value;  // "" = remove it

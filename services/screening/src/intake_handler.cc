@@ -6,7 +6,7 @@
 #include "klinik/log.h"
 #include "klinik/topics.h"
 #include "local_date.h"
-#include "screening_store.h"
+#include "store.h"
 #include "submission.h"
 
 namespace screening {
@@ -82,7 +82,7 @@ klinik::HandleResult Withdraw(const klinik::v1::WithdrawScreening& w, klinik::Ti
                               klinik::OutboxWriter& out) {
   std::vector<RejectionReason> reasons = ValidateWithdrawal(w);
   std::optional<klinik::v1::Screening> stored;
-  if (reasons.empty()) stored = ScreeningStore::Get(out.tx(), w.screening_id());
+  if (reasons.empty()) stored = store::Get(out.tx(), w.screening_id());
   if (reasons.empty() && (!stored || stored->patient_id() != w.patient_id())) {
     reasons.push_back({"SCREENING_UNKNOWN", "screening_id", "no such screening of this patient"});
   }
@@ -90,7 +90,7 @@ klinik::HandleResult Withdraw(const klinik::v1::WithdrawScreening& w, klinik::Ti
   if (stored->has_withdrawn_at()) return klinik::HandleResult::Ignored();
   *stored->mutable_withdrawn_at() =
       w.has_withdrawn_at() ? w.withdrawn_at() : klinik::ToTimestamp(now);
-  ScreeningStore::Withdraw(out.tx(), *stored);
+  store::Withdraw(out.tx(), *stored);
   klinik::v1::ScreeningEvent fact;
   auto* f = fact.mutable_screening_withdrawn();
   f->set_screening_id(stored->screening_id());
@@ -117,7 +117,7 @@ klinik::v1::Reason ToReason(const RejectionReason& reason) {
 }
 
 IntakeHandler::IntakeHandler(ScreeningClassifier classifier, PatientLookup& lookup,
-                             std::chrono::minutes utc_offset, ScreeningMetrics& metrics,
+                             std::chrono::minutes utc_offset, ServiceMetrics& metrics,
                              std::function<klinik::TimePoint()> clock)
     : classifier_(std::move(classifier)),
       lookup_(lookup),
@@ -194,7 +194,7 @@ SubmissionOutcome IntakeHandler::Decide(const klinik::v1::SubmitScreening& s,
   // Idempotency beyond the inbox: an app that re-sends a request under a new ce_id gets no
   // second screening. Checked before the lookup, which is the expensive part.
   if (!s.screening_id().empty()) {
-    if (auto owner = ScreeningStore::PatientOf(tx, s.screening_id())) {
+    if (auto owner = store::PatientOf(tx, s.screening_id())) {
       if (!s.patient_id().empty() && *owner != s.patient_id()) {
         return Rejected{s.patient_id(),
                         {{"SCREENING_ID_CONFLICT", "screening_id",
@@ -202,7 +202,7 @@ SubmissionOutcome IntakeHandler::Decide(const klinik::v1::SubmitScreening& s,
       }
       return AlreadyRecorded{s.screening_id()};
     }
-  } else if (auto existing = ScreeningStore::FindByRequest(tx, s.clinic_id(), s.request_id())) {
+  } else if (auto existing = store::FindByRequest(tx, s.clinic_id(), s.request_id())) {
     return AlreadyRecorded{*existing};
   }
 
@@ -233,8 +233,7 @@ SubmissionOutcome IntakeHandler::Complete(const klinik::v1::SubmitScreening& s,
   }
   const int window_days = classifier_.rules().ckg_window_days;
   BirthdayWindow window = BirthdayWindowFor(patient.birth_date, day, window_days);
-  bool already =
-      ScreeningStore::HasEligibleBetween(tx, patient.patient_id, window.start, window.end);
+  bool already = store::HasEligibleBetween(tx, patient.patient_id, window.start, window.end);
   Eligibility eligibility = DecideEligibility(patient.birth_date, day, window_days, already);
   Assessment assessment =
       classifier_.Assess(FromProto(s.measurements()), eligibility.age_years, patient.sex);
@@ -253,7 +252,7 @@ klinik::HandleResult IntakeHandler::ApplyOutcome(SubmissionOutcome outcome,
   const std::string topic(klinik::topics::kScreenings);
   if (auto* done = std::get_if<Completed>(&outcome)) {
     const klinik::v1::Screening& r = done->record;
-    ScreeningStore::Insert(out.tx(), r, done->local_date);
+    store::Insert(out.tx(), r, done->local_date);
     klinik::v1::ScreeningEvent fact;
     *fact.mutable_screening_completed() = done->fact;
     out.Publish(topic, r.patient_id(), r.patient_id(), fact);

@@ -26,7 +26,7 @@
 #include "klinik/typed_handler.h"
 #include "klinik/v1/screening.pb.h"
 #include "patient_lookup.h"
-#include "screening_metrics.h"
+#include "service_metrics.h"
 
 namespace screening {
 
@@ -57,7 +57,7 @@ class IntakeHandler final : public klinik::TypedHandler {
   // `lookup` and `metrics` must outlive the handler. `clock` gives "now" (tests).
   IntakeHandler(
       ScreeningClassifier classifier, PatientLookup& lookup, std::chrono::minutes utc_offset,
-      ScreeningMetrics& metrics,
+      ServiceMetrics& metrics,
       std::function<klinik::TimePoint()> clock = [] { return klinik::Clock::now(); });
 
   // Looks up every patient the events name at once (LookupMany) before the transaction;
@@ -89,7 +89,7 @@ class IntakeHandler final : public klinik::TypedHandler {
   // Answers fetched by the last Prepare (never "unavailable": that one is asked again).
   std::map<PatientKey, LookupResult> prepared_;
   std::chrono::minutes utc_offset_;
-  ScreeningMetrics* metrics_;  // never null
+  ServiceMetrics* metrics_;  // never null
   std::function<klinik::TimePoint()> clock_;
 };
 

@@ -1,7 +1,7 @@
 // The numbers the screening domain decides with (DOMAIN.md, "Adult thresholds" and "Referral
 // rule"). Every default below is DOMAIN.md's value; the ones DOMAIN.md marks as unconfirmed
 // (cholesterol, uric acid, the whole referral rule, the CKG window) are read from KLINIK_*
-// configuration by LoadScreeningRules (screening_config.h), so a guideline update is a
+// configuration by Settings::FromConfig (settings.h), so a guideline update is a
 // deployment change, not a code change.
 //
 // Conventions that every rule relies on:

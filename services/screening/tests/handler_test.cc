@@ -1,4 +1,4 @@
-// IntakeHandler, ScreeningStore and ScreeningGrpcService on a real SQLite database with an
+// IntakeHandler, store:: and GrpcService on a real SQLite database with an
 // in-memory PatientLookup: what is stored, which fact is written to the outbox, and which
 // HandleResult the processor gets, for every kind of outcome.
 #include <gmock/gmock.h>
@@ -7,13 +7,13 @@
 #include <nlohmann/json.hpp>
 
 #include "grpc_patient_lookup.h"
+#include "grpc_service.h"
 #include "in_memory_lookup.h"
 #include "intake_handler.h"
 #include "klinik/metrics.h"
 #include "klinik/outbox.h"
 #include "klinik/topics.h"
-#include "screening_grpc_service.h"
-#include "screening_store.h"
+#include "store.h"
 #include "submission.h"
 #include "test_infra.h"
 
@@ -40,7 +40,7 @@ class HandlerTest : public ::testing::Test {
   void SetUp() override {
     db_ = klinik::Database::Open(klinik::testing::FreshSqliteDatabase(), 2);
     db_->Migrate("klinik_platform", klinik::PlatformMigrations());
-    db_->Migrate("screening", Migrations());
+    db_->Migrate("screening", store::Migrations());
     // Birthday 22 November: today (23 Nov) is inside the window.
     lookup_.Add({kAdult, {1980, 11, 22}, SEX_FEMALE}, kAdultNik);
     lookup_.Add({kChild, {2014, 11, 22}, SEX_MALE});
@@ -112,7 +112,7 @@ class HandlerTest : public ::testing::Test {
   std::unique_ptr<klinik::Database> db_;
   InMemoryLookup lookup_;
   klinik::Metrics registry_{"screening-test"};
-  ScreeningMetrics metrics_{registry_};
+  ServiceMetrics metrics_{registry_};
 };
 
 TEST_F(HandlerTest, SubmissionIsClassifiedStoredAndPublished) {
@@ -144,7 +144,7 @@ TEST_F(HandlerTest, SubmissionIsClassifiedStoredAndPublished) {
   EXPECT_EQ(c.completed_at().seconds(), std::chrono::system_clock::to_time_t(kNow));
 
   // The stored record is what GetScreening serves, field for field.
-  ScreeningGrpcService service(*db_, lookup_, 30, [] { return kNow; });
+  GrpcService service(*db_, lookup_, 30, [] { return kNow; });
   GetScreeningRequest req;
   req.set_screening_id(c.screening_id());
   GetScreeningResponse resp;
@@ -392,7 +392,7 @@ TEST_F(HandlerTest, ListScreeningsPagesNewestFirst) {
     s.set_request_id("req-h" + std::to_string(hour));
     ASSERT_EQ(Handle(s).kind(), klinik::HandleResult::Kind::kApplied);
   }
-  ScreeningGrpcService service(*db_, lookup_, 30, [] { return kNow; });
+  GrpcService service(*db_, lookup_, 30, [] { return kNow; });
   ListScreeningsRequest req;
   req.set_patient_id(kAdult);
   req.set_page_size(2);
@@ -420,7 +420,7 @@ TEST_F(HandlerTest, ListScreeningsPagesNewestFirst) {
 }
 
 TEST_F(HandlerTest, CheckEligibilityAnswersWithTheWindow) {
-  ScreeningGrpcService service(*db_, lookup_, 30, [] { return kNow; });
+  GrpcService service(*db_, lookup_, 30, [] { return kNow; });
   CheckEligibilityRequest req;
   req.set_patient_id(kAdult);
   CheckEligibilityResponse resp;
@@ -457,7 +457,7 @@ TEST_F(HandlerTest, CheckEligibilityAnswersWithTheWindow) {
 }
 
 TEST_F(HandlerTest, GetScreeningStatusCodes) {
-  ScreeningGrpcService service(*db_, lookup_, 30, [] { return kNow; });
+  GrpcService service(*db_, lookup_, 30, [] { return kNow; });
   GetScreeningRequest req;
   GetScreeningResponse resp;
   req.set_screening_id("x");
@@ -518,7 +518,7 @@ class WithdrawalTest : public HandlerTest {
   }
   bool CountsAsCkg() {
     return db_->Read([](klinik::Transaction& tx) {
-      return ScreeningStore::HasEligibleBetween(tx, kAdult, {2026, 1, 1}, {2026, 12, 31});
+      return store::HasEligibleBetween(tx, kAdult, {2026, 1, 1}, {2026, 12, 31});
     });
   }
 };
@@ -540,7 +540,7 @@ TEST_F(WithdrawalTest, WithdrawnScreeningIsMarkedStopsCountingAndIsPublishedOnce
   EXPECT_EQ(f.reason(), w.reason());
   EXPECT_EQ(klinik::FromTimestamp(f.withdrawn_at()), kNow);  // unset in the request: now
   EXPECT_FALSE(CountsAsCkg());
-  auto stored = db_->Read([&](klinik::Transaction& tx) { return ScreeningStore::Get(tx, id); });
+  auto stored = db_->Read([&](klinik::Transaction& tx) { return store::Get(tx, id); });
   ASSERT_TRUE(stored.has_value());
   EXPECT_TRUE(stored->has_withdrawn_at());
 

@@ -5,7 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "screening_config.h"
+#include "settings.h"
 
 namespace screening {
 namespace {
@@ -101,8 +101,7 @@ klinik::Config Env(std::map<std::string, std::string> values) {
 }
 
 TEST(Config, DefaultsAreDomainValues) {
-  ScreeningSettings s =
-      LoadScreeningSettings(Env({{"KLINIK_REGISTRATION_ADDRESS", "registration:50051"}}));
+  Settings s = Settings::FromConfig(Env({{"KLINIK_REGISTRATION_ADDRESS", "registration:50051"}}));
   EXPECT_EQ(s.utc_offset, std::chrono::minutes(420));
   EXPECT_EQ(s.registration_timeout, std::chrono::seconds(2));
   EXPECT_EQ(s.rules.referral.systolic_from, 140);
@@ -111,10 +110,10 @@ TEST(Config, DefaultsAreDomainValues) {
 }
 
 TEST(Config, OverridesAreRead) {
-  ScreeningSettings s = LoadScreeningSettings(Env({{"KLINIK_REGISTRATION_ADDRESS", "r:1"},
-                                                   {"KLINIK_LOCAL_UTC_OFFSET", "+09:00"},
-                                                   {"KLINIK_REFERRAL_URGENT_SYSTOLIC_MMHG", "170"},
-                                                   {"KLINIK_CHOLESTEROL_HIGH_MG_DL", "230"}}));
+  Settings s = Settings::FromConfig(Env({{"KLINIK_REGISTRATION_ADDRESS", "r:1"},
+                                         {"KLINIK_LOCAL_UTC_OFFSET", "+09:00"},
+                                         {"KLINIK_REFERRAL_URGENT_SYSTOLIC_MMHG", "170"},
+                                         {"KLINIK_CHOLESTEROL_HIGH_MG_DL", "230"}}));
   EXPECT_EQ(s.utc_offset, std::chrono::minutes(540));
   EXPECT_EQ(s.rules.referral.urgent_systolic_from, 170);
   EXPECT_EQ(s.rules.lipids.cholesterol_high_from, 230);
@@ -123,7 +122,7 @@ TEST(Config, OverridesAreRead) {
 TEST(Config, LocalOffsetTakesIndonesianZoneNamesToo) {
   for (const auto& [value, minutes] : std::vector<std::pair<std::string, int>>{
            {"WIB", 420}, {"WITA", 480}, {"WIT", 540}, {"+08:00", 480}, {"-03:30", -210}}) {
-    ScreeningSettings s = LoadScreeningSettings(
+    Settings s = Settings::FromConfig(
         Env({{"KLINIK_REGISTRATION_ADDRESS", "r:1"}, {"KLINIK_LOCAL_UTC_OFFSET", value}}));
     EXPECT_EQ(s.utc_offset, std::chrono::minutes(minutes)) << value;
   }
@@ -149,7 +148,7 @@ TEST(Config, BadValuesNameTheirVariable) {
             "KLINIK_CHOLESTEROL_HIGH_MG_DL"},
        }) {
     try {
-      (void)LoadScreeningSettings(Env(b.env));
+      (void)Settings::FromConfig(Env(b.env));
       ADD_FAILURE() << "accepted a bad " << b.variable;
     } catch (const klinik::ConfigError& e) {
       EXPECT_THAT(e.what(), HasSubstr(b.variable));

@@ -9,9 +9,9 @@
 //       const auto& settings = rt.Add<Settings>(Settings::FromConfig(rt.config()));
 //       rt.Migrate("pharmacy", store::Migrations());
 //
-//       auto& metrics = rt.Add<PharmacyMetrics>(rt.metrics());
+//       auto& metrics = rt.Add<ServiceMetrics>(rt.metrics());
 //       auto& intake = rt.Add<IntakeHandler>(settings, metrics);
-//       auto& stock = rt.Add<PharmacyService>(rt.db(), settings);
+//       auto& stock = rt.Add<GrpcService>(rt.db(), settings);
 //       auto& expiry = rt.Add<ExpiryCheck>(rt.db(), settings, metrics, rt.source());
 //
 //       rt.AddConsumer({settings.intake_topic}, intake);
