@@ -258,18 +258,23 @@ class Scanner:
         return kind == "id" or text == ">"
 
     @staticmethod
-    def ctor_colon(head):
+    def ctor_colon_at(head):
+        """Index of a constructor's initializer-list colon (after its parameters); -1 if none."""
         depth = 0
         seen_params = False
-        for kind, text, _ in head:
+        for j, (_, text, _) in enumerate(head):
             if text in ("(", "["):
                 depth += 1
             elif text in (")", "]"):
                 depth -= 1
                 seen_params = seen_params or depth == 0
             elif text == ":" and depth == 0 and seen_params:
-                return True
-        return False
+                return j
+        return -1
+
+    @staticmethod
+    def ctor_colon(head):
+        return Scanner.ctor_colon_at(head) >= 0
 
     def classify(self, head):
         """(kind, name, line) for the declaration head that precedes a `{`."""
@@ -415,19 +420,8 @@ class Scanner:
     def function_name(self, core):
         """(name, line) of a function head, or None when core declares no function."""
         # A constructor's member initialisers start at the first top-level `:` after `)`.
-        depth = 0
-        cut = len(core)
-        seen_params = False
-        for j, (_, text, _) in enumerate(core):
-            if text in ("(", "["):
-                depth += 1
-            elif text in (")", "]"):
-                depth -= 1
-                seen_params = seen_params or depth == 0
-            elif text == ":" and depth == 0 and seen_params:
-                cut = j
-                break
-        core = core[:cut]
+        cut = Scanner.ctor_colon_at(core)
+        core = core[:cut] if cut >= 0 else core
         best = None
         depth = 0
         arrow = False
@@ -479,16 +473,7 @@ class Scanner:
         while k >= 2 and core[k - 1][1] == "::":
             q = k - 2
             if core[q][1] == ">":
-                depth = 0
-                while q >= 0:
-                    if core[q][1] == ">":
-                        depth += 1
-                    elif core[q][1] == "<":
-                        depth -= 1
-                        if depth == 0:
-                            break
-                    q -= 1
-                q -= 1
+                q = matching_back(core, q, "<", ">") - 1
             if q < 0 or core[q][0] != "id":
                 break
             name = core[q][1] + "::" + name

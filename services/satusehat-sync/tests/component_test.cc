@@ -278,6 +278,15 @@ class SyncFixture : public ::testing::TestWithParam<std::string> {
     return ::testing::AssertionSuccess();
   }
 
+  // ScreeningSyncedOnce within a minute; else why not, with the service's output.
+  ::testing::AssertionResult EventuallySyncedOnce(const std::string& screening_id,
+                                                  ChildProcess& service) {
+    if (WaitUntil([&] { return static_cast<bool>(ScreeningSyncedOnce(screening_id)); }, 60s))
+      return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << ScreeningSyncedOnce(screening_id).message() << "\n"
+                                         << service.Output();
+  }
+
   std::string examiner_nik_ = RandomNik();
   std::string examiner_ihs_ = "N" + std::to_string(std::random_device{}() % 100000000);
   std::unique_ptr<ChildProcess> sandbox_;
@@ -294,9 +303,7 @@ TEST_P(SyncFixture, ScreeningBecomesExactlyOneEncounterWithItsObservationsAndCon
   std::string ce_id;
   std::string screening = Screen(p, "I10", &ce_id);
 
-  ASSERT_TRUE(WaitUntil([&] { return static_cast<bool>(ScreeningSyncedOnce(screening)); }, 60s))
-      << ScreeningSyncedOnce(screening).message() << "\n"
-      << service->Output();
+  ASSERT_TRUE(EventuallySyncedOnce(screening, *service));
 
   // Every job of the fact is synced with the id the sandbox assigned.
   std::vector<klinik::v1::SyncJob> jobs;
@@ -416,9 +423,7 @@ TEST_P(SyncFixture, TimeoutAfterStoreDoesNotCreateADuplicate) {
   auto service = StartService();
   Register(p);
   std::string screening = Screen(p);
-  ASSERT_TRUE(WaitUntil([&] { return static_cast<bool>(ScreeningSyncedOnce(screening)); }, 60s))
-      << ScreeningSyncedOnce(screening).message() << "\n"
-      << service->Output();
+  ASSERT_TRUE(EventuallySyncedOnce(screening, *service));
   EXPECT_THAT(service->Output(), HasSubstr("adopted a resource found by identifier"));
 }
 
@@ -443,9 +448,7 @@ TEST_P(SyncFixture, UnknownNikWaitsAndSyncsOnceTheIndexKnowsIt) {
   EXPECT_TRUE(Stored("Encounter", [&](const std::string& v) { return v == screening; }).empty());
 
   Seed("patient", p.nik, p.ihs);
-  ASSERT_TRUE(WaitUntil([&] { return static_cast<bool>(ScreeningSyncedOnce(screening)); }, 60s))
-      << ScreeningSyncedOnce(screening).message() << "\n"
-      << service->Output();
+  ASSERT_TRUE(EventuallySyncedOnce(screening, *service));
   // The sandbox answers before the job's result commits: wait for the records to catch up.
   std::vector<klinik::v1::SyncJob> jobs;
   ASSERT_TRUE(WaitUntil(

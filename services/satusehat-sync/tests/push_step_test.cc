@@ -405,26 +405,20 @@ TEST_F(PushStepTest, ServerErrorIsTransientAndTellsTheCircuit) {
   EXPECT_EQ(o.server, ServerSignal::kDown);
 }
 
-TEST_F(PushStepTest, TimeoutAfterSendingMayHaveStoredTheResource) {
+// A timeout after sending may have stored the resource; a refused connection stored nothing.
+TEST_F(PushStepTest, NoAnswerMayHaveStoredTheResourceOnlyWhenItWasSent) {
   RegisterAndScreen();
   KnowPatientIhs();
-  client_.Then("POST", "Encounter", NoAnswer(/*maybe_sent=*/true));
-  PushOutcome o = Push(Job(kind::kEncounter, kScreeningId));
-  ASSERT_NE(o.transient(), nullptr) << Reason(o);
-  EXPECT_TRUE(o.transient()->maybe_stored);
-  EXPECT_EQ(o.problem()->diagnostics, "Timeout was reached");
-  EXPECT_EQ(o.http_status, 0);
-  EXPECT_EQ(o.server, ServerSignal::kDown);
-}
-
-TEST_F(PushStepTest, RefusedConnectionStoredNothing) {
-  RegisterAndScreen();
-  KnowPatientIhs();
-  client_.Then("POST", "Encounter", NoAnswer(/*maybe_sent=*/false));
-  PushOutcome o = Push(Job(kind::kEncounter, kScreeningId));
-  ASSERT_NE(o.transient(), nullptr) << Reason(o);
-  EXPECT_FALSE(o.transient()->maybe_stored);
-  EXPECT_EQ(o.server, ServerSignal::kDown);
+  for (bool sent : {true, false}) {
+    client_.Then("POST", "Encounter", NoAnswer(/*maybe_sent=*/sent));
+    PushOutcome o = Push(Job(kind::kEncounter, kScreeningId));
+    ASSERT_NE(o.transient(), nullptr) << Reason(o);
+    EXPECT_EQ(o.transient()->maybe_stored, sent);
+    EXPECT_EQ(o.http_status, 0);
+    EXPECT_EQ(o.server, ServerSignal::kDown);
+    EXPECT_EQ(o.problem()->diagnostics,
+              sent ? "Timeout was reached" : "Couldn't connect to server");
+  }
 }
 
 TEST_F(PushStepTest, ThrottledCarriesRetryAfter) {
