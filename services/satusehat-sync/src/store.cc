@@ -263,6 +263,13 @@ void RememberPatient(Transaction& tx, const std::string& patient_id, const std::
       "INSERT INTO sync_patients (patient_id, nik) VALUES ($1, $2) "
       "ON CONFLICT (patient_id) DO UPDATE SET nik = excluded.nik",
       {patient_id, nik});
+  // The patient's jobs that found no registration (their screening or dispensing fact came
+  // first, on another topic) are due again now, not after KLINIK_SYNC_PATIENT_RETRY.
+  tx.Execute(
+      "UPDATE sync_jobs SET next_attempt_at = $2 WHERE patient_id = $1 AND status = $3 AND "
+      "last_error = 'PATIENT_UNKNOWN'",
+      {patient_id, klinik::ToUnixMillis(klinik::Clock::now()),
+       std::string(status::kWaitingForPatient)});
 }
 
 std::vector<JobRecord> ClaimDue(klinik::Database& db, klinik::TimePoint now,

@@ -85,6 +85,25 @@ TEST_P(JobStoreTest, ClaimsTakeAFewDueJobsInOrderAndNeverTheSameTwice) {
   EXPECT_EQ(StatusOf(kind::kPatient, "p0"), status::kInFlight);
 }
 
+// A screening fact can arrive before its patient's registration (another topic): the job that
+// found no registration waits, and is due again as soon as the registration is remembered.
+TEST_P(JobStoreTest, AJobWaitingForItsPatientsRegistrationIsDueOnceItArrives) {
+  Add("src-1", {Job(kind::kEncounter, "s1")});
+  std::vector<JobRecord> claimed;
+  ASSERT_THAT(ClaimRefs(&claimed), ElementsAre("encounter:s1"));
+  JobRecord job = claimed[0];
+  job.status = status::kWaitingForPatient;
+  job.last_error = "PATIENT_UNKNOWN";
+  job.next_attempt_at = klinik::ToUnixMillis(Now() + std::chrono::hours(1));
+  db_->InTransaction([&](klinik::Transaction& tx) { ASSERT_TRUE(store::Save(tx, job, Now())); });
+  EXPECT_THAT(ClaimRefs(), IsEmpty());
+
+  db_->InTransaction([&](klinik::Transaction& tx) {
+    store::RememberPatient(tx, "patient-1", "3201010101900001");
+  });
+  EXPECT_THAT(ClaimRefs(), ElementsAre("encounter:s1"));
+}
+
 TEST_P(JobStoreTest, ConcurrentClaimsSplitTheDueJobs) {
   std::vector<PlannedJob> jobs;
   for (int i = 0; i < 40; ++i) jobs.push_back(Job(kind::kPatient, "p" + std::to_string(i)));
